@@ -1,0 +1,2 @@
+// Filled in by the cert store work.
+#pragma once

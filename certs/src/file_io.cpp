@@ -1,0 +1,150 @@
+#include "file_io.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include <zmqsec/certs/keys.hpp>
+#include <zmqsec/error.hpp>
+
+namespace zmqsec::certs::detail {
+namespace {
+
+// Closes a file descriptor on scope exit.
+class unique_fd {
+ public:
+  explicit unique_fd(int fd) noexcept : fd_(fd) {}
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+  ~unique_fd() { reset(); }
+  int get() const noexcept { return fd_; }
+  int release_and_close() noexcept {
+    int rc = fd_ >= 0 ? ::close(fd_) : 0;
+    fd_ = -1;
+    return rc;
+  }
+  void reset() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+// Removes a temporary file on scope exit unless committed.
+class temp_file_guard {
+ public:
+  explicit temp_file_guard(std::string path) : path_(std::move(path)) {}
+  ~temp_file_guard() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  void commit() noexcept { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+std::string random_suffix() {
+  ensure_sodium_initialised();
+  static constexpr char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string suffix(12, '0');
+  for (auto& c : suffix) c = digits[randombytes_uniform(sizeof digits - 1)];
+  return suffix;
+}
+
+void write_all(int fd, std::string_view content, const std::string& name) {
+  while (!content.empty()) {
+    ssize_t n = ::write(fd, content.data(), content.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw zmqsec::error::from_errno(errno, "cannot write " + name);
+    content.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void refuse_symlink(const std::filesystem::path& target) {
+  struct stat st {};
+  if (::lstat(target.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    throw zmqsec::error::from_errno(ELOOP,
+                                    "refusing to write through symbolic link " + target.string());
+  }
+}
+
+void sync_folder(const std::filesystem::path& folder) {
+  // Makes the rename durable; a folder that cannot be opened for syncing is not an error.
+  unique_fd fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() >= 0) ::fsync(fd.get());
+}
+
+}  // namespace
+
+secret_string read_small_file(const std::filesystem::path& path, std::size_t max_size) {
+  const std::string name = path.string();
+  unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (fd.get() < 0) throw zmqsec::error::from_errno(errno, "cannot open " + name);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw zmqsec::error::from_errno(errno, "cannot stat " + name);
+  if (!S_ISREG(st.st_mode)) {
+    throw zmqsec::error(errc::invalid_argument, name + ": not a regular file");
+  }
+  if (static_cast<std::size_t>(st.st_size) > max_size) {
+    throw zmqsec::error(errc::invalid_argument,
+                        name + ": file too large (" + std::to_string(st.st_size) +
+                            " bytes, at most " + std::to_string(max_size) + ")");
+  }
+  secret_string content;
+  content.resize(static_cast<std::size_t>(st.st_size));
+  std::size_t have = 0;
+  // The file may grow or shrink while we read: stop at EOF and refuse to exceed max_size.
+  for (;;) {
+    if (have == content.size()) {
+      if (content.size() >= max_size) break;
+      content.resize(std::min(max_size, content.size() + 4096));
+    }
+    ssize_t n = ::read(fd.get(), content.data() + have, content.size() - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw zmqsec::error::from_errno(errno, "cannot read " + name);
+    if (n == 0) break;
+    have += static_cast<std::size_t>(n);
+  }
+  content.resize(have);
+  return content;
+}
+
+void write_file_atomically(const std::filesystem::path& target, std::string_view content,
+                           mode_t mode, bool overwrite) {
+  const std::string name = target.string();
+  refuse_symlink(target);
+  std::filesystem::path folder = target.parent_path().empty() ? "." : target.parent_path();
+  std::string temp = (folder / ("." + target.filename().string() + ".tmp-" + random_suffix()));
+
+  unique_fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (fd.get() < 0)
+    throw zmqsec::error::from_errno(errno, "cannot create a file in " + folder.string());
+  temp_file_guard guard(temp);
+  write_all(fd.get(), content, name);
+  if (::fsync(fd.get()) != 0) throw zmqsec::error::from_errno(errno, "cannot sync " + name);
+  if (fd.release_and_close() != 0) throw zmqsec::error::from_errno(errno, "cannot close " + name);
+
+  if (overwrite) {
+    refuse_symlink(target);
+    if (::rename(temp.c_str(), target.c_str()) != 0) {
+      throw zmqsec::error::from_errno(errno, "cannot replace " + name);
+    }
+    guard.commit();
+  } else if (::link(temp.c_str(), target.c_str()) != 0) {
+    int err = errno;
+    if (err == EEXIST) {
+      throw zmqsec::error::from_errno(err, name + " exists (refusing to overwrite)");
+    }
+    throw zmqsec::error::from_errno(err, "cannot create " + name);
+  }
+  // For the link path the guard removes the temporary name; the content stays under target.
+  sync_folder(folder);
+}
+
+}  // namespace zmqsec::certs::detail
