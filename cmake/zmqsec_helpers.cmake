@@ -5,6 +5,11 @@ if(ZMQSEC_WERROR)
   target_compile_options(zmqsec_warnings INTERFACE -Werror)
 endif()
 
+if(ZMQSEC_BUILD_FUZZ)
+  # Coverage instrumentation for everything; the fuzz targets add the libFuzzer main.
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
 if(ZMQSEC_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=address,undefined)
