@@ -101,7 +101,9 @@ void ensure_sodium_initialised();
 template <>
 struct std::hash<zmqsec::certs::public_key> {
   std::size_t operator()(const zmqsec::certs::public_key& key) const noexcept {
-    // Curve25519 public keys are uniformly distributed: their first bytes are a good hash.
+    // Curve25519 public keys are uniformly distributed, so their first bytes are a good hash.
+    // Not keyed: use it for tables of trusted keys (stores loaded from files), not for tables
+    // that grow with keys chosen by remote peers.
     std::size_t h;
     static_assert(sizeof h <= zmqsec::certs::key_size);
     std::memcpy(&h, key.data(), sizeof h);
