@@ -40,21 +40,33 @@ std::string secret_banner() {
          "#   DO NOT PROVIDE THIS FILE TO OTHER USERS nor change its permissions.\n\n";
 }
 
+// pyzmq's load_certificate finds keys by matching stripped lines against these prefixes, so a
+// metadata name starting with one would be read by pyzmq as a key.
+bool shadows_a_key_for_pyzmq(std::string_view name) noexcept {
+  return name.starts_with("public-key") || name.starts_with("secret-key");
+}
+
 // The ZPL body shared by the public and the secret file: metadata, then curve/public-key. The
-// secret file appends its secret-key line to the curve section, which comes last.
+// secret file appends its secret-key line to the curve section, which comes last. Every value is
+// quoted, the empty one too (`name = ""`), as CZMQ writes them.
 std::string public_body(const public_key& key, const metadata& meta) {
-  zpl_node root;
-  zpl_node& meta_node = root.add("metadata");
+  std::string body = "metadata\n";
   for (const auto& [name, value] : meta) {
     if (!is_valid_zpl_name(name)) {
       throw zmqsec::error(errc::invalid_argument,
                           "invalid metadata name '" + name +
                               "' (letters, digits and $-_@.&+/ only, 1 to 255 characters)");
     }
-    meta_node.add(name, value);
+    if (shadows_a_key_for_pyzmq(name)) {
+      throw zmqsec::error(errc::invalid_argument,
+                          "invalid metadata name '" + name +
+                              "' (names starting with public-key or secret-key are read as keys "
+                              "by pyzmq)");
+    }
+    body += "    " + name + " = " + zpl_quote(value) + "\n";
   }
-  root.add("curve").add("public-key", key.z85());
-  return to_zpl(root);
+  body += "curve\n    public-key = \"" + key.z85() + "\"\n";
+  return body;
 }
 
 void check_certificate_name(std::string_view name) {

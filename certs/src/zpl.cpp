@@ -239,29 +239,34 @@ bool is_valid_zpl_name(std::string_view name) noexcept {
   return true;
 }
 
+std::string zpl_quote(std::string_view value) {
+  if (value.find_first_of("\r\n") != std::string_view::npos) {
+    throw zmqsec::error(errc::invalid_argument, "ZPL value contains a line break");
+  }
+  bool has_double = value.find('"') != std::string_view::npos;
+  if (has_double && value.find('\'') != std::string_view::npos) {
+    throw zmqsec::error(errc::invalid_argument, "ZPL value contains both kinds of quote");
+  }
+  char quote = has_double ? '\'' : '"';
+  std::string quoted;
+  quoted.reserve(value.size() + 2);
+  quoted += quote;
+  quoted += value;
+  quoted += quote;
+  return quoted;
+}
+
 namespace {
 
 void write_node(const zpl_node& node, std::size_t depth, std::string& out) {
   if (!is_valid_zpl_name(node.name)) {
     throw zmqsec::error(errc::invalid_argument, "invalid ZPL name '" + node.name + "'");
   }
-  if (node.value.find_first_of("\r\n") != std::string::npos) {
-    throw zmqsec::error(errc::invalid_argument,
-                        "ZPL value of '" + node.name + "' contains a line break");
-  }
   out.append(depth * indent_step, ' ');
   out += node.name;
   if (!node.value.empty()) {
-    bool has_double = node.value.find('"') != std::string::npos;
-    if (has_double && node.value.find('\'') != std::string::npos) {
-      throw zmqsec::error(errc::invalid_argument,
-                          "ZPL value of '" + node.name + "' contains both kinds of quote");
-    }
-    char quote = has_double ? '\'' : '"';
     out += " = ";
-    out += quote;
-    out += node.value;
-    out += quote;
+    out += zpl_quote(node.value);
   }
   out += '\n';
   for (const auto& c : node.children) write_node(c, depth + 1, out);

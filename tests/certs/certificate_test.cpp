@@ -87,6 +87,17 @@ TEST(certificate, create_writes_public_and_secret_files_in_the_shared_layout) {
   EXPECT_EQ(loaded_sec.meta("other"), nullptr);
 }
 
+TEST(certificate, metadata_values_are_always_quoted) {
+  temp_dir dir;
+  auto files = zc::create_certificates(dir.path(), "q", {{"empty", ""}, {"quote", "say \"hi\""}});
+  std::string pub = read_file(files.public_file);
+  EXPECT_NE(pub.find("metadata\n    empty = \"\"\n    quote = 'say \"hi\"'\ncurve\n"),
+            std::string::npos)
+      << pub;
+  EXPECT_EQ(zc::load_certificate(files.public_file).metadata,
+            (zc::metadata{{"empty", ""}, {"quote", "say \"hi\""}}));
+}
+
 TEST(certificate, secret_file_is_0600_whatever_the_umask) {
   temp_dir dir;
   scoped_umask open_umask(0);
@@ -132,6 +143,10 @@ TEST(certificate, create_rejects_bad_names_and_metadata) {
   EXPECT_THROW(zc::create_certificates(dir.path(), ""), zmqsec::error);
   EXPECT_THROW(zc::create_certificates(dir.path(), "c", {{"bad name", "x"}}), zmqsec::error);
   EXPECT_THROW(zc::create_certificates(dir.path(), "c", {{"n", "line\nbreak"}}), zmqsec::error);
+  // pyzmq's loader would take these metadata lines for the keys.
+  EXPECT_THROW(zc::create_certificates(dir.path(), "c", {{"secret-key-hint", "vault"}}),
+               zmqsec::error);
+  EXPECT_THROW(zc::create_certificates(dir.path(), "c", {{"public-key", "x"}}), zmqsec::error);
   EXPECT_FALSE(fs::exists(dir / "c.key_secret"));
 }
 

@@ -87,6 +87,11 @@ zpl_node load_zpl(const std::filesystem::path& path);
 /// True if name is a valid ZPL name (RFC 4: letters, digits and $-_@.&+/, at most 255 chars).
 bool is_valid_zpl_name(std::string_view name) noexcept;
 
+/// A value quoted for ZPL: double quotes, or single quotes when it contains '"'. Throws
+/// zmqsec::error (invalid_argument) for a value no quoting can hold (both quote kinds, or a line
+/// break).
+std::string zpl_quote(std::string_view value);
+
 /// Writes the children of root as ZPL (four spaces per level, every value double-quoted;
 /// values containing '"' are single-quoted). Throws zmqsec::error (invalid_argument) for a
 /// name that is not a valid ZPL name or a value that no quoting can hold (both quote kinds,
