@@ -1,0 +1,71 @@
+// zmq-cert keypair [--json] and zmq-cert public SECRET
+
+#include <iostream>
+
+#include <zmqsec/certs/keys.hpp>
+#include <zmqsec/certs/secure_memory.hpp>
+#include <zmqsec/error.hpp>
+
+#include "commands.hpp"
+#include "report.hpp"
+#include "text.hpp"
+
+namespace zmqsec::cli {
+namespace {
+
+// A Z85 key is 40 characters; anything much longer on stdin is not a key.
+constexpr std::size_t max_secret_input = 1024;
+
+// Reads a secret key from stdin into wiped memory, without the surrounding whitespace.
+certs::secret_string read_secret_from_stdin() {
+  certs::secret_string text;
+  text.reserve(max_secret_input + 1);  // never reallocates: no unwiped copies left behind
+  char c;
+  while (text.size() <= max_secret_input && std::cin.get(c)) text += c;
+  if (std::cin.bad()) throw zmqsec::error::from_errno(EIO, "<stdin>");
+  if (text.size() > max_secret_input) {
+    throw zmqsec::error(errc::invalid_key, "input is too long for a Z85 key");
+  }
+  constexpr std::string_view space = " \t\r\n";
+  const auto first = text.find_first_not_of(space);
+  if (first == certs::secret_string::npos) return {};
+  const auto last = text.find_last_not_of(space);
+  return text.substr(first, last - first + 1);
+}
+
+}  // namespace
+
+int run_keypair(bool json) {
+  const auto keys = certs::generate_keypair();
+  const std::string public_z85 = keys.public_key.z85();
+  const certs::secret_string secret_z85 = keys.secret_key.z85();
+  if (json) {
+    std::cout << "{\"public\": ";
+    write_json_string(std::cout, public_z85);
+    std::cout << ", \"secret\": ";
+    write_json_string(std::cout, secret_z85);
+    std::cout << "}\n";
+  } else {
+    std::cout << "public: " << public_z85 << '\n' << "secret: ";
+    std::cout.write(secret_z85.data(), static_cast<std::streamsize>(secret_z85.size()));
+    std::cout << '\n';
+  }
+  return exit_success;
+}
+
+int run_public(const std::string& secret) {
+  const bool from_stdin = secret == "-";
+  try {
+    const auto key = from_stdin ? certs::secret_key::from_z85(read_secret_from_stdin())
+                                : certs::secret_key::from_z85(secret);
+    std::cout << certs::derive_public_key(key).z85() << '\n';
+    return exit_success;
+  } catch (const zmqsec::error& e) {
+    if (is_io_error(e)) return fail(e);
+    // The library's message never repeats the key; the subject names the argument, not its value.
+    report_error(from_stdin ? "<stdin>" : "SECRET", e.what());
+    return exit_bad_input;
+  }
+}
+
+}  // namespace zmqsec::cli

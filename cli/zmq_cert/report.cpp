@@ -1,0 +1,35 @@
+#include "report.hpp"
+
+#include <iostream>
+#include <string>
+
+#include <zmqsec/error.hpp>
+
+#include "text.hpp"
+
+namespace zmqsec::cli {
+
+void report_error(std::string_view message) {
+  std::cerr << "zmq-cert: " << printable(message) << '\n';
+}
+
+void report_error(std::string_view subject, std::string_view reason) {
+  std::cerr << "zmq-cert: " << printable(subject) << ": " << printable(reason) << '\n';
+}
+
+int exit_code_for(const std::system_error& e) noexcept {
+  return zmqsec::is_io_error(e) ? exit_io_failure : exit_bad_input;
+}
+
+int fail(const std::system_error& e) {
+  report_error(e.what());
+  return exit_code_for(e);
+}
+
+int fail(const std::filesystem::path& path, const std::system_error& e) {
+  if (!zmqsec::is_io_error(e)) return fail(e);
+  report_error(path.string(), e.code().message());
+  return exit_io_failure;
+}
+
+}  // namespace zmqsec::cli
