@@ -120,7 +120,12 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
   const std::string name = target.string();
   refuse_symlink(target);
   std::filesystem::path folder = target.parent_path().empty() ? "." : target.parent_path();
-  std::string temp = (folder / ("." + target.filename().string() + ".tmp-" + random_suffix()));
+  // A hidden name, so folder scanners (is_public_certificate_name) never pick up a partial file.
+  std::string temp_name = ".";
+  temp_name += target.filename().string();
+  temp_name += ".tmp-";
+  temp_name += random_suffix();
+  std::string temp = folder / temp_name;
 
   unique_fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
   if (fd.get() < 0)

@@ -1,4 +1,4 @@
-// CURVE keys on libsodium. Secret bytes only ever live in sodium_malloc'd memory.
+// CURVE keys on libsodium. Secret bytes only ever live in the secret pool's locked memory.
 #include <zmqsec/certs/keys.hpp>
 
 #include <sodium.h>
@@ -8,20 +8,13 @@
 
 #include <zmqsec/certs/z85.hpp>
 #include <zmqsec/error.hpp>
+#include "secret_pool.hpp"
 
 namespace zmqsec::certs {
 namespace {
 
 static_assert(crypto_box_PUBLICKEYBYTES == key_size && crypto_box_SECRETKEYBYTES == key_size);
 static_assert(crypto_scalarmult_BYTES == key_size);
-
-unsigned char* allocate_guarded() {
-  ensure_sodium_initialised();
-  auto* p = static_cast<unsigned char*>(sodium_malloc(key_size));
-  if (p == nullptr) throw std::bad_alloc();
-  sodium_memzero(p, key_size);
-  return p;
-}
 
 zmqsec::error wrong_key_text(std::string_view what, std::size_t length) {
   return zmqsec::error(errc::invalid_key, std::string(what) + " must be " +
@@ -71,10 +64,10 @@ std::string public_key::z85() const {
 
 // ---- secret_key ----
 
-secret_key::secret_key() : bytes_(allocate_guarded()) {}
+secret_key::secret_key() : bytes_(detail::allocate_secret_slot()) {}
 
 secret_key::secret_key(std::span<const unsigned char, key_size> bytes)
-    : bytes_(allocate_guarded()) {
+    : bytes_(detail::allocate_secret_slot()) {
   std::copy(bytes.begin(), bytes.end(), bytes_);
 }
 
@@ -84,7 +77,7 @@ secret_key::secret_key(secret_key&& other) noexcept : bytes_(other.bytes_) {
 
 secret_key& secret_key::operator=(secret_key&& other) noexcept {
   if (this != &other) {
-    sodium_free(bytes_);  // wipes before release; accepts null
+    detail::release_secret_slot(bytes_);  // wipes before release; accepts null
     bytes_ = other.bytes_;
     other.bytes_ = nullptr;
   }
@@ -92,7 +85,7 @@ secret_key& secret_key::operator=(secret_key&& other) noexcept {
 }
 
 secret_key::~secret_key() {
-  sodium_free(bytes_);
+  detail::release_secret_slot(bytes_);
 }
 
 secret_key secret_key::from_z85(std::string_view text) {

@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 #include <zmq.h>
 
+#include <array>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include <zmqsec/certs/keys.hpp>
 
@@ -101,4 +103,22 @@ TEST(keys, public_key_bytes_round_trip) {
 TEST(keys, secret_string_holds_the_z85_secret) {
   zc::secret_string text = zc::secret_key::from_z85(client_secret).z85();
   EXPECT_EQ(std::string_view(text), client_secret);
+}
+
+TEST(keys, many_live_secret_keys_keep_their_own_bytes) {
+  // More keys than one block of the secret pool holds, released out of order and reused.
+  std::vector<zc::secret_key> keys;
+  for (int i = 0; i < 300; ++i) {
+    std::array<unsigned char, zc::key_size> bytes{};
+    bytes.fill(static_cast<unsigned char>(i));
+    keys.emplace_back(bytes);
+  }
+  for (std::size_t i = 0; i < keys.size(); i += 2) keys[i] = zc::secret_key{};
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto expected = static_cast<unsigned char>(i % 2 == 0 ? 0 : i);
+    for (unsigned char b : keys[i].bytes()) ASSERT_EQ(b, expected) << "key " << i;
+  }
+  std::vector<zc::keypair> pairs;
+  for (int i = 0; i < 200; ++i) pairs.push_back(zc::generate_keypair());
+  for (const auto& p : pairs) EXPECT_TRUE(zc::keys_match(p.public_key, p.secret_key));
 }

@@ -5,7 +5,7 @@
 //   auto same = zmqsec::certs::derive_public_key(pair.secret_key);
 //   assert(same == pair.public_key);
 //
-// A secret_key keeps its 32 bytes in sodium_malloc'd memory (guard pages, wiped on release),
+// A secret_key keeps its 32 bytes in locked, sodium_malloc'd pages (wiped on release),
 // compares in constant time and never prints itself: its z85() returns a secret_string, and
 // no zmqsec exception message ever contains secret material.
 #pragma once
@@ -48,10 +48,10 @@ class public_key {
   std::array<unsigned char, key_size> bytes_{};
 };
 
-/// A CURVE secret key in guarded, wiped memory. Move-only; copy explicitly with clone().
+/// A CURVE secret key in locked memory, wiped on release. Move-only; copy explicitly with clone().
 class secret_key {
  public:
-  secret_key();  ///< all zero bytes (allocates the guarded buffer)
+  secret_key();  ///< all zero bytes (takes a slot of locked memory)
   explicit secret_key(std::span<const unsigned char, key_size> bytes);
   secret_key(secret_key&& other) noexcept;
   secret_key& operator=(secret_key&& other) noexcept;
@@ -75,7 +75,7 @@ class secret_key {
 
  private:
   friend struct keypair generate_keypair();
-  unsigned char* bytes_ = nullptr;  // sodium_malloc'd, key_size bytes; null only after a move
+  unsigned char* bytes_ = nullptr;  // a slot of the secret pool; null only after a move
 };
 
 /// A matching public and secret key.
