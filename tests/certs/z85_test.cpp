@@ -125,7 +125,7 @@ TEST(z85, non_throwing_calls_check_the_output_size) {
 
 TEST(z85, matches_libzmq_on_random_data) {
   ASSERT_GE(sodium_init(), 0);
-  for (std::size_t size = 0; size <= 256; size += 4) {
+  for (std::size_t size = 4; size <= 256; size += 4) {  // libzmq takes no null (empty) buffer
     std::vector<unsigned char> data(size);
     randombytes_buf(data.data(), data.size());
     std::string theirs(size / 4 * 5 + 1, '\0');

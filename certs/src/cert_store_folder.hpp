@@ -1,0 +1,62 @@
+// Reading a folder of public certificates for cert_store: one file, or all of them, relative to
+// an open folder descriptor (so that a scan reads one folder even if the path is swapped
+// meanwhile), into a change_set.
+#pragma once
+
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+
+#include <zmqsec/certs/secure_memory.hpp>
+
+#include "cert_store_table.hpp"
+
+namespace zmqsec::certs::detail {
+
+/// A file descriptor, closed on destruction.
+class fd_handle {
+ public:
+  fd_handle() noexcept = default;
+  explicit fd_handle(int fd) noexcept : fd_(fd) {}
+  fd_handle(fd_handle&& other) noexcept : fd_(other.release()) {}
+  fd_handle& operator=(fd_handle&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = other.release();
+    }
+    return *this;
+  }
+  ~fd_handle() { reset(); }
+
+  int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+  int release() noexcept {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+/// Reads the file `name` of the folder open at dir_fd and adds what it found to out: loaded,
+/// bad (with the reason), or absent (no such file, a dangling link, or not a regular file).
+/// With created_only (the file was created and nothing else was seen of it yet) a file that
+/// does not parse is left out rather than reported: its writer has most likely not finished,
+/// and the close after writing will bring it back. buffer is scratch space that is wiped when
+/// released, because a file under a public name may still hold a secret key.
+void read_certificate_at(int dir_fd, const char* name, bool created_only, change_set& out,
+                         secret_string& buffer);
+
+/// Reads every public certificate of the folder open at dir_fd into out, and sets has_links to
+/// whether any of them is a symbolic link. Returns false, with out incomplete, as soon as stop
+/// is set. Throws zmqsec::error if the folder cannot be listed.
+bool scan_folder(int dir_fd, change_set& out, const std::atomic<bool>& stop, bool& has_links);
+
+}  // namespace zmqsec::certs::detail
