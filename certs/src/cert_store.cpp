@@ -117,11 +117,11 @@ struct store_state {
   // The thread inside on_change, so that a call back into the store fails instead of deadlocking.
   std::atomic<std::thread::id> publishing_thread{};
 
-  fd_handle dir_fd;  // the folder the table was read from
+  unique_fd dir_fd;  // the folder the table was read from
   dev_t dir_dev = 0;
   ino_t dir_ino = 0;
-  fd_handle inotify;
-  fd_handle wake;  // eventfd the destructor writes to stop the follower
+  unique_fd inotify;
+  unique_fd wake;  // eventfd the destructor writes to stop the follower
   int dir_wd = -1;
   int parent_wd = -1;
   std::unordered_map<std::string, bool> dirty;  // file name -> only created so far
@@ -253,7 +253,7 @@ struct store_state {
     if (follow && parent_wd < 0 && !dir_name.empty()) {
       parent_wd = ::inotify_add_watch(inotify.get(), parent.c_str(), parent_events);
     }
-    fd_handle fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     struct stat st {};
     if (!fd || ::fstat(fd.get(), &st) != 0) {
       const int err = errno;
@@ -324,9 +324,9 @@ struct store_state {
   // ---- following ----
 
   void start_following() {
-    fd_handle ino(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+    unique_fd ino(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
     if (!ino) throw zmqsec::error::from_errno(errno, "cannot follow " + dir.string());
-    fd_handle ev(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    unique_fd ev(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     if (!ev) throw zmqsec::error::from_errno(errno, "cannot follow " + dir.string());
     inotify = std::move(ino);
     wake = std::move(ev);

@@ -57,7 +57,7 @@ int read_all(int fd, std::size_t size, secret_string& buffer) {
 void read_certificate_at(int dir_fd, const char* name, bool created_only, change_set& out,
                          secret_string& buffer) {
   // O_NONBLOCK: a FIFO under a certificate name must not hang the follower in open().
-  fd_handle fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  unique_fd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd) {
     const int err = errno;
     if (err == ENOENT || err == ENOTDIR) {

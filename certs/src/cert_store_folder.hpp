@@ -9,41 +9,13 @@
 #include <string>
 
 #include <zmqsec/certs/secure_memory.hpp>
+#include <zmqsec/detail/unique_fd.hpp>
 
 #include "cert_store_table.hpp"
 
 namespace zmqsec::certs::detail {
 
-/// A file descriptor, closed on destruction.
-class fd_handle {
- public:
-  fd_handle() noexcept = default;
-  explicit fd_handle(int fd) noexcept : fd_(fd) {}
-  fd_handle(fd_handle&& other) noexcept : fd_(other.release()) {}
-  fd_handle& operator=(fd_handle&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = other.release();
-    }
-    return *this;
-  }
-  ~fd_handle() { reset(); }
-
-  int get() const noexcept { return fd_; }
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-  int release() noexcept {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+using zmqsec::detail::unique_fd;
 
 /// Reads the file `name` of the folder open at dir_fd and adds what it found to out: loaded,
 /// bad (with the reason), or absent (no such file, a dangling link, or not a regular file).

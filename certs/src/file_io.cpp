@@ -9,32 +9,13 @@
 #include <string>
 
 #include <zmqsec/certs/keys.hpp>
+#include <zmqsec/detail/unique_fd.hpp>
 #include <zmqsec/error.hpp>
 
 namespace zmqsec::certs::detail {
 namespace {
 
-// Closes a file descriptor on scope exit.
-class unique_fd {
- public:
-  explicit unique_fd(int fd) noexcept : fd_(fd) {}
-  unique_fd(const unique_fd&) = delete;
-  unique_fd& operator=(const unique_fd&) = delete;
-  ~unique_fd() { reset(); }
-  int get() const noexcept { return fd_; }
-  int release_and_close() noexcept {
-    int rc = fd_ >= 0 ? ::close(fd_) : 0;
-    fd_ = -1;
-    return rc;
-  }
-  void reset() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
+using zmqsec::detail::unique_fd;
 
 // Removes a temporary file on scope exit unless committed.
 class temp_file_guard {
@@ -133,7 +114,7 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
   temp_file_guard guard(temp);
   write_all(fd.get(), content, name);
   if (::fsync(fd.get()) != 0) throw zmqsec::error::from_errno(errno, "cannot sync " + name);
-  if (fd.release_and_close() != 0) throw zmqsec::error::from_errno(errno, "cannot close " + name);
+  if (fd.close() != 0) throw zmqsec::error::from_errno(errno, "cannot close " + name);
 
   if (overwrite) {
     refuse_symlink(target);
