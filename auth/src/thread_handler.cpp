@@ -1,0 +1,204 @@
+#include "thread_handler.hpp"
+
+#include <zmq.h>
+
+#include <array>
+#include <cerrno>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+#include <zmqsec/auth/zap.hpp>
+
+namespace zmqsec::auth::detail {
+
+namespace {
+
+// Frames kept of one message: the ROUTER's routing id and the delimiter, then the longest
+// request (PLAIN: 8 frames), with room to spare. Frames past these are read and let go; the
+// request then counts as having one frame too many (malformed, answered with 400).
+constexpr std::size_t max_frames = 16;
+// Requests received and decided before their replies are sent.
+constexpr std::size_t batch_size = 64;
+
+class message_frame {
+ public:
+  message_frame() noexcept { zmq_msg_init(&msg_); }
+  message_frame(const message_frame&) = delete;
+  message_frame& operator=(const message_frame&) = delete;
+  ~message_frame() { zmq_msg_close(&msg_); }
+  zmq_msg_t* get() noexcept { return &msg_; }
+  std::string_view view() noexcept {
+    return {static_cast<const char*>(zmq_msg_data(&msg_)), zmq_msg_size(&msg_)};
+  }
+
+ private:
+  zmq_msg_t msg_;
+};
+
+struct zap_slot {
+  std::array<message_frame, max_frames> frames;
+  std::size_t frame_count = 0;    // frames held
+  bool truncated = false;         // more frames came than are held
+  std::size_t envelope_size = 0;  // frames sent back before the reply (with the delimiter)
+  zap_outcome outcome = zap_outcome::drop;
+  zap_reply reply;  // reused: no allocation in steady state
+};
+
+enum class receive_result { message, empty, error };
+
+// Receives one whole message into slot. error: errno says why (ETERM when terminating).
+receive_result receive(void* socket, zap_slot& slot, message_frame& scratch) noexcept {
+  slot.frame_count = 0;
+  slot.truncated = false;
+  for (;;) {
+    message_frame& target = slot.frame_count < max_frames ? slot.frames[slot.frame_count] : scratch;
+    if (zmq_msg_recv(target.get(), socket, ZMQ_DONTWAIT) < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && slot.frame_count == 0 && !slot.truncated) {
+        return receive_result::empty;
+      }
+      return receive_result::error;  // a message's frames arrive together: EAGAIN mid-way is odd
+    }
+    if (slot.frame_count < max_frames) {
+      ++slot.frame_count;
+    } else {
+      slot.truncated = true;
+    }
+    if (zmq_msg_more(target.get()) == 0) return receive_result::message;
+  }
+}
+
+void decide_slot(const policy& current, zap_slot& slot) noexcept {
+  // One view more than frames, for the stand-in of the frames that were let go.
+  std::array<std::string_view, max_frames + 1> views{};
+  for (std::size_t i = 0; i < slot.frame_count; ++i) views[i] = slot.frames[i].view();
+  std::size_t count = slot.frame_count + (slot.truncated ? 1 : 0);
+  auto split = split_envelope(std::span<const std::string_view>(views.data(), count));
+  if (!split) {
+    slot.envelope_size = 0;
+    slot.outcome = zap_outcome::drop;
+    return;
+  }
+  slot.envelope_size = split->envelope.size();
+  slot.outcome = decide(current, split->body, slot.reply);
+  if (slot.outcome == zap_outcome::pending) slot.outcome = zap_outcome::drop;  // not used here
+}
+
+// Sends the reply of slot. Returns 0, or the errno of the failed send.
+int send_reply(void* socket, zap_slot& slot) noexcept {
+  for (std::size_t i = 0; i < slot.envelope_size; ++i) {
+    // zmq_msg_send hands the frame over (and empties it) only when it succeeds.
+    while (zmq_msg_send(slot.frames[i].get(), socket, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+      if (errno != EINTR) return errno;
+    }
+  }
+  auto frames = slot.reply.frames();
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    int flags = ZMQ_DONTWAIT | (i + 1 < frames.size() ? ZMQ_SNDMORE : 0);
+    while (zmq_send(socket, frames[i].data(), frames[i].size(), flags) < 0) {
+      if (errno != EINTR) return errno;
+    }
+  }
+  return 0;
+}
+
+// A counter only this thread writes.
+void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
+  if (n != 0) counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+handler_end run_zap_handler(void* socket, int stop_fd, const std::atomic<bool>& stop_flag,
+                            policy_source& source, handler_counters& counters) noexcept {
+  // Allocated once; zap_slot is neither copied nor moved.
+  std::unique_ptr<zap_slot[]> slots;
+  try {
+    slots = std::make_unique<zap_slot[]>(batch_size);
+  } catch (...) {
+    errno = ENOMEM;
+    return handler_end::failed;
+  }
+  message_frame scratch;
+
+  std::shared_ptr<const policy> current;
+  std::uint64_t current_generation = 0;
+
+  zmq_pollitem_t items[2] = {{socket, 0, ZMQ_POLLIN, 0}, {nullptr, stop_fd, ZMQ_POLLIN, 0}};
+  for (;;) {
+    if (stop_flag.load(std::memory_order_relaxed)) return handler_end::stopped;
+    if (zmq_poll(items, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return errno == ETERM ? handler_end::terminated : handler_end::failed;
+    }
+    if ((items[1].revents & ZMQ_POLLIN) != 0) return handler_end::stopped;
+    if ((items[0].revents & ZMQ_POLLIN) == 0) continue;
+
+    // Drain: batches until the socket has nothing more.
+    for (;;) {
+      std::size_t count = 0;
+      std::uint64_t dropped = 0;
+      for (; count < batch_size; ++count) {
+        zap_slot& slot = slots[count];
+        receive_result received = receive(socket, slot, scratch);
+        if (received == receive_result::empty) break;
+        if (received == receive_result::error) {
+          return errno == ETERM ? handler_end::terminated : handler_end::failed;
+        }
+        std::uint64_t generation = source.generation.load(std::memory_order_acquire);
+        if (generation != current_generation || !current) {
+          current = source.current.load(std::memory_order_acquire);
+          current_generation = generation;
+        }
+        decide_slot(*current, slot);
+      }
+
+      // Counted before the replies go out, so that whoever sees a reply sees it counted.
+      std::uint64_t accepted = 0, temporary = 0, refused = 0, internal = 0;
+      for (std::size_t i = 0; i < count; ++i) {
+        const zap_slot& slot = slots[i];
+        if (slot.outcome != zap_outcome::reply) {
+          ++dropped;
+          continue;
+        }
+        switch (slot.reply.status) {
+          case zap_status::success:
+            ++accepted;
+            break;
+          case zap_status::temporary_failure:
+            ++temporary;
+            break;
+          case zap_status::failure:
+            ++refused;
+            break;
+          case zap_status::internal_error:
+            ++internal;
+            break;
+        }
+      }
+      add(counters.requests, count);
+      add(counters.accepted, accepted);
+      add(counters.temporary_failures, temporary);
+      add(counters.refused, refused);
+      add(counters.internal_errors, internal);
+      add(counters.dropped, dropped);
+
+      std::uint64_t send_failures = 0;
+      for (std::size_t i = 0; i < count; ++i) {
+        zap_slot& slot = slots[i];
+        if (slot.outcome != zap_outcome::reply) continue;
+        if (int error = send_reply(socket, slot); error != 0) {
+          if (error == ETERM) return handler_end::terminated;
+          ++send_failures;
+        }
+      }
+      add(counters.send_failures, send_failures);
+
+      if (count < batch_size) break;  // the socket said EAGAIN
+      if (stop_flag.load(std::memory_order_relaxed)) return handler_end::stopped;
+    }
+  }
+}
+
+}  // namespace zmqsec::auth::detail
