@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include <zmqsec/detail/unique_fd.hpp>
 #include <zmqsec/error.hpp>
 
 namespace zmqsec::auth::detail {
@@ -35,19 +36,7 @@ constexpr std::uint32_t folder_mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FR
 
 constexpr int retry_interval_ms = 1000;  // how often a folder that went away is looked for
 
-class unique_fd {
- public:
-  explicit unique_fd(int fd) noexcept : fd_(fd) {}
-  unique_fd(const unique_fd&) = delete;
-  unique_fd& operator=(const unique_fd&) = delete;
-  ~unique_fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
+using zmqsec::detail::unique_fd;
 
 int checked(int fd, const char* what) {
   if (fd < 0) {

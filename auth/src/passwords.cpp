@@ -1,5 +1,6 @@
 // PLAIN password tables: parsing (files and in-memory lists), constant-time checks.
 #include <zmqsec/auth/passwords.hpp>
+#include <zmqsec/detail/unique_fd.hpp>
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -288,19 +289,7 @@ std::size_t password_table::size() const noexcept {
 
 namespace {
 
-class file_descriptor {
- public:
-  explicit file_descriptor(int fd) noexcept : fd_(fd) {}
-  file_descriptor(const file_descriptor&) = delete;
-  file_descriptor& operator=(const file_descriptor&) = delete;
-  ~file_descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
+using zmqsec::detail::unique_fd;
 
 [[noreturn]] void io_error(const std::filesystem::path& path, int err, const char* what) {
   std::error_code code(err, std::generic_category());
@@ -311,7 +300,7 @@ class file_descriptor {
 
 password_table load_password_file(const std::filesystem::path& path) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
-  file_descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) io_error(path, errno, "cannot open");
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0) io_error(path, errno, "cannot stat");
