@@ -307,7 +307,10 @@ ip_network ip_network::unmapped() const noexcept {
 
 std::string ip_network::to_string() const {
   std::string out = network_.to_string();
-  if (prefix_ != network_.bit_count()) out += "/" + std::to_string(prefix_);
+  if (prefix_ != network_.bit_count()) {
+    out += '/';
+    out += std::to_string(prefix_);
+  }
   return out;
 }
 
@@ -360,7 +363,10 @@ struct address_tables {
             prefix == 0 ? 0 : (0xffffffffULL << (32 - prefix)) & 0xffffffffULL;
         const std::uint8_t flags = v4.find((std::uint64_t{prefix} << 32) | (value & mask));
         if (flags & deny_flag) return address_match::denied;
-        if (flags & allow_flag) allowed = true;
+        if (flags & allow_flag) {
+          if (deny_count == 0) return address_match::allowed;  // no deny rule can follow
+          allowed = true;
+        }
       }
     } else {
       const std::uint64_t high = load_be64(bytes.data());
@@ -375,7 +381,10 @@ struct address_tables {
         }
         const std::uint8_t flags = v6.find(key);
         if (flags & deny_flag) return address_match::denied;
-        if (flags & allow_flag) allowed = true;
+        if (flags & allow_flag) {
+          if (deny_count == 0) return address_match::allowed;
+          allowed = true;
+        }
       }
     }
     return allowed ? address_match::allowed : address_match::unlisted;

@@ -2,6 +2,7 @@
 #include <zmqsec/auth/policy.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <map>
 #include <new>
@@ -313,6 +314,46 @@ struct callback_failure {
   std::string_view reason;
 };
 
+// The snapshots of the stores this thread asked last, so that a lookup costs one atomic load
+// (the store's generation) instead of the store's mutex and a shared_ptr copy. Keyed by the
+// store's ownership (a weak_ptr: a store destroyed and another made at the same address never
+// match); an entry whose store is gone lets its snapshot go at the next lookup.
+class snapshot_cache {
+ public:
+  const certs::cert_snapshot& get(const std::shared_ptr<const certs::cert_store>& store) noexcept {
+    for (entry& e : entries_) {
+      if (!e.snapshot) continue;
+      if (same_owner(e.store, store)) {
+        if (e.snapshot->generation() != store->generation()) e.snapshot = store->current();
+        return *e.snapshot;
+      }
+      if (e.store.expired()) {
+        e.snapshot.reset();
+        e.store.reset();
+      }
+    }
+    entry& slot = entries_[next_];
+    next_ = (next_ + 1) % entries_.size();
+    slot.store = store;
+    slot.snapshot = store->current();
+    return *slot.snapshot;
+  }
+
+ private:
+  struct entry {
+    std::weak_ptr<const certs::cert_store> store;
+    std::shared_ptr<const certs::cert_snapshot> snapshot;
+  };
+  static bool same_owner(const std::weak_ptr<const certs::cert_store>& a,
+                         const std::shared_ptr<const certs::cert_store>& b) noexcept {
+    return !a.owner_before(b) && !b.owner_before(a);
+  }
+  std::array<entry, 4> entries_;
+  std::size_t next_ = 0;
+};
+
+thread_local snapshot_cache snapshots;
+
 // The CURVE part of a decision; returns false when the key is refused (reply filled).
 bool decide_curve(const detail::curve_source& source, const zap_request& request,
                   std::string_view z85_key, zap_reply& reply, decision& record,
@@ -323,7 +364,7 @@ bool decide_curve(const detail::curve_source& source, const zap_request& request
     case kind::allow_any:
       return true;
     case kind::store: {
-      cert = source.store->current()->find(key);
+      cert = snapshots.get(source.store).find(key);
       if (!cert) {
         answer(reply, record, zap_status::failure, "unknown CURVE key");
         return false;
