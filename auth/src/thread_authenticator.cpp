@@ -383,17 +383,19 @@ class thread_authenticator_impl {
 
     handler_end end = run_zap_handler(socket, stop_fd_, stop_flag_, source_, counters_);
     int err = errno;
+    // Not alive from here on, and said so before the socket closes: closing it is what lets a
+    // terminating context return, and whoever waited for that must see the handler gone.
+    if (end == handler_end::terminated) context_terminated_.store(true);
+    alive_.store(false);
     // Closing alone frees the endpoint later, on libzmq's reaper thread; unbinding frees it now,
     // so that a start() right after stop() (of this or another authenticator) can bind it.
     zmq_unbind(socket, endpoint.c_str());
     zmq_close(socket);
     if (end == handler_end::terminated) {
-      context_terminated_.store(true);
       log_->log(spdlog::level::warn, "ZAP handler stopped: the context is terminated");
     } else if (end == handler_end::failed) {
       log_->log(spdlog::level::err, "ZAP handler failed: {}", zmq_strerror(err));
     }
-    alive_.store(false);
   }
 
   decision_observer make_observer_locked() const {
