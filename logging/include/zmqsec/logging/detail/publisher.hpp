@@ -1,0 +1,93 @@
+// The part of pub_sink that does not depend on its mutex: the socket, the topic and payload of
+// each record, and the drop accounting. Every member except dropped() and subscriptions()
+// expects the caller to hold the sink's lock.
+#pragma once
+
+#include <spdlog/common.h>
+#include <spdlog/details/log_msg.h>
+#include <spdlog/formatter.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+#include <zmqsec/logging/pub_sink_config.hpp>
+
+namespace zmqsec::logging::detail {
+
+class publisher {
+ public:
+  explicit publisher(pub_sink_config config);
+  publisher(zmq::socket_t socket, pub_sink_config config);
+  publisher(const publisher&) = delete;
+  publisher& operator=(const publisher&) = delete;
+  ~publisher();
+
+  /// Queues one record without blocking; whatever goes wrong is counted, never thrown.
+  void publish(const spdlog::details::log_msg& msg) noexcept;
+
+  /// Reads the subscribe requests that have reached an XPUB socket.
+  void read_subscriptions() noexcept;
+  /// True for an XPUB socket (every socket the sink makes), false for a caller's PUB socket.
+  bool sees_subscriptions() const noexcept { return xpub_; }
+  /// A file descriptor that becomes readable when the socket has something to handle (ZMQ_FD),
+  /// such as a subscribe request; it may be polled without the lock.
+  int notification_fd() const noexcept { return notification_fd_; }
+
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter);
+  void set_formatter(spdlog::level::level_enum level, std::unique_ptr<spdlog::formatter> formatter);
+  void set_root_topic(std::string root_topic) { root_topic_ = std::move(root_topic); }
+  const std::string& root_topic() const noexcept { return root_topic_; }
+  void set_payload_format(payload_format payload) noexcept { payload_ = payload; }
+  payload_format payload() const noexcept { return payload_; }
+  std::string last_endpoint() const;
+
+  std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+  std::uint64_t subscriptions() const noexcept {
+    return subscriptions_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  enum drop_reason : unsigned { queue_full = 1, send_failed = 2, format_failed = 4 };
+  enum class sent { queued, full, failed };
+
+  void open(const pub_sink_config& config);
+  sent send(std::string_view topic, std::string_view payload) noexcept;
+  void build_topic(spdlog::level::level_enum level, std::string_view subtopic);
+  void build_payload(const spdlog::details::log_msg& msg, spdlog::level::level_enum level,
+                     std::string_view text);
+  void count_drop(spdlog::level::level_enum level, unsigned reason) noexcept;
+  void report_drops(const spdlog::details::log_msg& msg) noexcept;
+
+  std::unique_ptr<zmq::context_t> own_context_;  // declared first: outlives the socket
+  zmq::socket_t socket_;
+  bool xpub_ = true;
+  int notification_fd_ = -1;
+  bool subtopics_ = true;
+  payload_format payload_ = payload_format::formatted;
+  std::string root_topic_;
+  std::array<std::unique_ptr<spdlog::formatter>, spdlog::level::n_levels> formatters_;
+
+  // Reused for every record, so a steady stream allocates nothing.
+  std::string topic_;
+  spdlog::memory_buf_t payload_buffer_;
+  unsigned records_since_read_ = 0;
+  unsigned refused_in_a_row_ = 0;
+  std::int64_t json_second_ = -1;
+  std::string json_second_text_;
+
+  // Drops not yet reported on the stream, the highest level among them and why they happened.
+  std::uint64_t unreported_ = 0;
+  spdlog::level::level_enum unreported_level_ = spdlog::level::warn;
+  unsigned unreported_reasons_ = 0;
+  std::uint64_t unreported_for_payload_ = 0;  // set while the JSON of a drop report is built
+
+  std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> subscriptions_{0};
+};
+
+}  // namespace zmqsec::logging::detail

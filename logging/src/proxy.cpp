@@ -1,0 +1,86 @@
+#include <zmqsec/logging/proxy.hpp>
+
+#include <zmq.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <system_error>
+
+#include <zmqsec/error.hpp>
+
+namespace zmqsec::logging {
+namespace {
+
+zmqsec::error socket_error(const zmq::error_t& e, const std::string& what) {
+  return zmqsec::error(std::error_code(e.num(), std::generic_category()),
+                       "proxy: " + what + ": " + e.what());
+}
+
+std::vector<std::string> bind_all(zmq::socket_t& socket,
+                                  const std::vector<std::string>& endpoints) {
+  std::vector<std::string> bound;
+  for (const auto& endpoint : endpoints) {
+    try {
+      socket.bind(endpoint);
+      bound.push_back(socket.get(zmq::sockopt::last_endpoint));
+    } catch (const zmq::error_t& e) {
+      throw socket_error(e, "cannot bind " + endpoint);
+    }
+  }
+  return bound;
+}
+
+std::string control_endpoint() {
+  static std::atomic<std::uint64_t> next{0};
+  return "inproc://zmqsec-logging-proxy-" + std::to_string(::getpid()) + "-" +
+         std::to_string(next.fetch_add(1));
+}
+
+}  // namespace
+
+proxy::proxy(proxy_config config) {
+  zmq::context_t* context = config.context;
+  if (context == nullptr) {
+    own_context_ = std::make_unique<zmq::context_t>(1);
+    context = own_context_.get();
+  }
+  try {
+    frontend_ = zmq::socket_t(*context, zmq::socket_type::xsub);
+    backend_ = zmq::socket_t(*context, zmq::socket_type::xpub);
+    control_ = zmq::socket_t(*context, zmq::socket_type::pair);
+    control_sender_ = zmq::socket_t(*context, zmq::socket_type::pair);
+    for (auto* socket : {&frontend_, &backend_, &control_, &control_sender_}) {
+      socket->set(zmq::sockopt::linger, 0);
+    }
+    frontend_.set(zmq::sockopt::rcvhwm, config.hwm);
+    frontend_.set(zmq::sockopt::sndhwm, config.hwm);
+    backend_.set(zmq::sockopt::rcvhwm, config.hwm);
+    backend_.set(zmq::sockopt::sndhwm, config.hwm);
+    backend_.set(zmq::sockopt::xpub_verbose, true);
+    const std::string control = control_endpoint();
+    control_.bind(control);
+    control_sender_.connect(control);
+  } catch (const zmq::error_t& e) {
+    throw socket_error(e, "cannot make its sockets");
+  }
+  if (config.configure) config.configure(frontend_, backend_);
+  frontend_bound_ = bind_all(frontend_, config.frontend);
+  backend_bound_ = bind_all(backend_, config.backend);
+  // From here the sockets belong to the proxy thread until it is joined.
+  thread_ = std::thread([this] {
+    zmq_proxy_steerable(frontend_.handle(), backend_.handle(), nullptr, control_.handle());
+  });
+}
+
+proxy::~proxy() {
+  static constexpr char terminate[] = "TERMINATE";
+  while (zmq_send(control_sender_.handle(), terminate, sizeof terminate - 1, 0) < 0 &&
+         zmq_errno() == EINTR) {
+  }
+  thread_.join();
+}
+
+}  // namespace zmqsec::logging

@@ -1,0 +1,49 @@
+#include <zmqsec/logging/record.hpp>
+
+#include <utility>
+
+#include <zmqsec/logging/topic.hpp>
+
+#include "json.hpp"
+
+namespace zmqsec::logging {
+
+record record::from_frames(std::string topic, std::string payload) {
+  record r;
+  const topic_parts parts = parse_topic(topic);
+  r.root_topic = parts.root_topic;
+  r.level_name = parts.level_name;
+  r.level = parts.level;
+  r.subtopic = parts.subtopic;
+  r.topic = std::move(topic);
+  r.payload = std::move(payload);
+  return r;
+}
+
+std::string_view record::message() const noexcept {
+  std::string_view text = payload;
+  if (!text.ends_with('\n')) return text;
+  text.remove_suffix(1);
+  if (text.ends_with('\r')) text.remove_suffix(1);
+  return text;
+}
+
+std::string record::to_json() const {
+  std::string out;
+  out.reserve(payload.size() + topic.size() * 2 + 80);
+  out.push_back('{');
+  detail::append_json_name(out, "topic", true);
+  detail::append_json_string(out, topic);
+  detail::append_json_name(out, "root_topic");
+  detail::append_json_string(out, root_topic);
+  detail::append_json_name(out, "level");
+  detail::append_json_string(out, level_name);
+  detail::append_json_name(out, "subtopic");
+  detail::append_json_string(out, subtopic);
+  detail::append_json_name(out, "message");
+  detail::append_json_string(out, message());
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace zmqsec::logging

@@ -1,0 +1,259 @@
+// subscriber: records from one or more publishers, filtered by topic, handed to a local spdlog
+// logger at their original levels; and the proxy that fans many publishers into many
+// subscribers.
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <zmqsec/logging.hpp>
+
+#include "../support/wait_until.hpp"
+#include "log_stream.hpp"
+
+namespace zl = zmqsec::logging;
+using zmqsec::testing::capture_sink;
+using zmqsec::testing::captured;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::shared_ptr<zl::pub_sink_mt> text_sink(zl::pub_sink_config config) {
+  auto sink = std::make_shared<zl::pub_sink_mt>(std::move(config));
+  sink->set_pattern("%v");
+  return sink;
+}
+
+std::shared_ptr<zl::pub_sink_mt> bound_sink(const std::string& root_topic) {
+  return text_sink({.bind = {zmqsec::testing::any_loopback_port}, .root_topic = root_topic});
+}
+
+// A collector's logger: everything it is handed, kept.
+struct collector_logger {
+  collector_logger() : sink(std::make_shared<capture_sink>()) {
+    logger = std::make_shared<spdlog::logger>("collector", sink);
+    logger->set_level(spdlog::level::trace);
+  }
+  std::shared_ptr<capture_sink> sink;
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+std::vector<std::string> topics_of(std::vector<zl::record> records) {
+  std::vector<std::string> topics;
+  for (const auto& r : records) topics.push_back(r.topic);
+  std::sort(topics.begin(), topics.end());
+  return topics;
+}
+
+}  // namespace
+
+TEST(subscriber_test, hands_records_to_a_local_logger_at_their_original_levels) {
+  auto sink = bound_sink("remote");
+  collector_logger local;
+  zl::subscriber sub({.connect = {sink->last_endpoint()}}, local.logger);
+  ASSERT_TRUE(sink->wait_for_subscriptions(1, 10s));
+
+  spdlog::logger remote("app", sink);
+  remote.set_level(spdlog::level::trace);
+  remote.trace("t");
+  remote.debug("d");
+  remote.info("i");
+  remote.warn("disk::w");
+  remote.error("e");
+  remote.critical("c");
+  std::size_t handed = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (handed < 6 && std::chrono::steady_clock::now() < deadline) handed += sub.dispatch(1s);
+  ASSERT_EQ(handed, 6u);
+
+  const auto got = local.sink->records();
+  ASSERT_EQ(got.size(), 6u);
+  const std::vector<std::pair<spdlog::level::level_enum, std::string>> expected = {
+      {spdlog::level::trace, "t"}, {spdlog::level::debug, "d"}, {spdlog::level::info, "i"},
+      {spdlog::level::warn, "w"},  {spdlog::level::err, "e"},   {spdlog::level::critical, "c"}};
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].level, expected[i].first) << i;
+    EXPECT_EQ(got[i].text, expected[i].second) << i;
+    EXPECT_EQ(got[i].logger, "collector");
+  }
+}
+
+TEST(subscriber_test, the_local_loggers_level_still_filters) {
+  auto sink = bound_sink("");
+  collector_logger local;
+  local.logger->set_level(spdlog::level::warn);
+  zl::subscriber sub({.connect = {sink->last_endpoint()}}, local.logger);
+  ASSERT_TRUE(sink->wait_for_subscriptions(1, 10s));
+  spdlog::logger remote("app", sink);
+  remote.info("quiet");
+  remote.error("loud");
+  ASSERT_EQ(sub.dispatch(10s) + sub.dispatch(1s), 2u);  // both received, one kept
+  const auto got = local.sink->records();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].text, "loud");
+}
+
+TEST(subscriber_test, with_topic_keeps_where_a_record_came_from) {
+  auto sink = bound_sink("billing");
+  collector_logger local;
+  zl::subscriber sub({.connect = {sink->last_endpoint()}, .with_topic = true}, local.logger);
+  ASSERT_TRUE(sink->wait_for_subscriptions(1, 10s));
+  spdlog::logger("app", sink).warn("db::slow query");
+  ASSERT_EQ(sub.dispatch(10s), 1u);
+  EXPECT_EQ(local.sink->records().at(0).text, "billing.WARNING.db: slow query");
+}
+
+TEST(subscriber_test, receives_from_several_publishers_with_topic_filters) {
+  auto a = bound_sink("a");
+  auto b = bound_sink("b");
+  zl::subscriber sub(
+      {.connect = {a->last_endpoint(), b->last_endpoint()}, .topics = {"a.ERROR", "b."}});
+  ASSERT_TRUE(a->wait_for_subscriptions(2, 10s));
+  ASSERT_TRUE(b->wait_for_subscriptions(2, 10s));
+  spdlog::logger log_a("a", a), log_b("b", b);
+  log_a.info("filtered out");
+  log_a.error("kept");
+  log_b.info("kept");
+  log_b.critical("net::kept");
+
+  std::vector<zl::record> got;
+  while (got.size() < 3) {
+    auto r = sub.receive(10s);
+    ASSERT_TRUE(r);
+    got.push_back(std::move(*r));
+  }
+  EXPECT_EQ(topics_of(got), (std::vector<std::string>{"a.ERROR", "b.CRITICAL.net", "b.INFO"}));
+  const auto net =
+      std::find_if(got.begin(), got.end(), [](auto& r) { return r.subtopic == "net"; });
+  ASSERT_NE(net, got.end());
+  EXPECT_EQ(net->root_topic, "b");
+  EXPECT_EQ(net->level, spdlog::level::critical);
+  EXPECT_EQ(net->level_name, "CRITICAL");
+  EXPECT_EQ(net->message(), "kept");
+  EXPECT_FALSE(sub.receive(100ms));  // "a.INFO" never came
+}
+
+TEST(subscriber_test, binds_for_publishers_that_connect) {
+  zl::subscriber sub({.bind = {zmqsec::testing::any_loopback_port}});
+  ASSERT_EQ(sub.bound_endpoints().size(), 1u);
+  std::vector<std::shared_ptr<zl::pub_sink_mt>> workers;
+  for (const char* name : {"w1", "w2"}) {
+    workers.push_back(text_sink({.connect = {sub.bound_endpoints()[0]}, .root_topic = name}));
+  }
+  for (auto& w : workers) {
+    ASSERT_TRUE(zmqsec::testing::wait_for_bound_subscriber(*w, sub.socket()));
+    spdlog::logger("worker", w).info("ready");
+  }
+  auto first = sub.receive(10s);
+  auto second = sub.receive(10s);
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(topics_of({*first, *second}), (std::vector<std::string>{"w1.INFO", "w2.INFO"}));
+}
+
+TEST(subscriber_test, messages_that_are_not_records_are_skipped_and_counted) {
+  zmq::context_t context;
+  zmq::socket_t pub(context, zmq::socket_type::xpub);
+  pub.set(zmq::sockopt::linger, 0);
+  pub.bind(zmqsec::testing::any_loopback_port);
+  zl::subscriber sub({.connect = {pub.get(zmq::sockopt::last_endpoint)}});
+  zmq::message_t subscription;
+  ASSERT_TRUE(pub.recv(subscription));  // XPUB: the subscription has arrived
+
+  pub.send(zmq::str_buffer("INFO"), zmq::send_flags::none);
+  pub.send(zmq::str_buffer("INFO"), zmq::send_flags::sndmore);
+  pub.send(zmq::str_buffer("a"), zmq::send_flags::sndmore);
+  pub.send(zmq::str_buffer("b"), zmq::send_flags::none);
+  pub.send(zmq::str_buffer("ERROR"), zmq::send_flags::sndmore);
+  pub.send(zmq::str_buffer("real\n"), zmq::send_flags::none);
+  const auto r = sub.receive(10s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->topic, "ERROR");
+  EXPECT_EQ(r->message(), "real");
+  EXPECT_EQ(sub.skipped(), 2u);
+}
+
+TEST(subscriber_test, receive_and_dispatch_time_out_when_nothing_comes) {
+  auto sink = bound_sink("quiet");
+  collector_logger local;
+  zl::subscriber sub({.connect = {sink->last_endpoint()}}, local.logger);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(sub.receive(50ms));
+  EXPECT_EQ(sub.dispatch(50ms), 0u);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 100ms);
+}
+
+TEST(subscriber_test, dispatch_without_a_logger_is_an_error) {
+  zl::subscriber sub({.bind = {"inproc://nobody"}});
+  EXPECT_THROW(sub.dispatch(1ms), zmqsec::error);
+  EXPECT_THROW(sub.run(std::stop_token()), zmqsec::error);
+}
+
+TEST(subscriber_test, run_dispatches_until_stopped_and_stops_promptly) {
+  auto sink = bound_sink("svc");
+  collector_logger local;
+  zl::subscriber sub({.connect = {sink->last_endpoint()}}, local.logger);
+  std::jthread runner([&sub](std::stop_token stop) { sub.run(stop); });
+  ASSERT_TRUE(sink->wait_for_subscriptions(1, 10s));
+  spdlog::logger remote("app", sink);
+  for (int i = 0; i < 100; ++i) remote.info("record {}", i);
+  ASSERT_TRUE(zmqsec::testing::wait_until([&] { return local.sink->size() == 100; }));
+
+  const auto start = std::chrono::steady_clock::now();
+  runner.request_stop();
+  runner.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(local.sink->records().back().text, "record 99");
+}
+
+TEST(subscriber_test, bad_endpoints_throw_zmqsec_errors) {
+  EXPECT_THROW(zl::subscriber({.connect = {"nonsense://x"}}), zmqsec::error);
+  zl::subscriber first({.bind = {zmqsec::testing::any_loopback_port}});
+  EXPECT_THROW(zl::subscriber({.bind = {first.bound_endpoints()[0]}}), zmqsec::error);
+}
+
+TEST(proxy_test, fans_several_publishers_into_several_subscribers) {
+  zl::proxy hub({.frontend = {zmqsec::testing::any_loopback_port},
+                 .backend = {zmqsec::testing::any_loopback_port}});
+  const auto frontend = hub.frontend_endpoints().at(0);
+  const auto backend = hub.backend_endpoints().at(0);
+
+  zl::subscriber everything({.connect = {backend}});
+  zl::subscriber one_worker({.connect = {backend}, .topics = {"w2."}});
+  zl::subscriber errors_of_w3({.connect = {backend}, .topics = {"w3.ERROR"}});
+  std::vector<std::shared_ptr<zl::pub_sink_mt>> workers;
+  for (const char* name : {"w1", "w2", "w3"}) {
+    workers.push_back(text_sink({.connect = {frontend}, .root_topic = name}));
+  }
+  // The proxy's XPUB passes every subscribe request upstream: each worker sees all three.
+  for (auto& w : workers) ASSERT_TRUE(w->wait_for_subscriptions(3, 10s));
+  for (auto& w : workers) {
+    spdlog::logger log("worker", w);
+    log.info("up");
+    log.error("down");
+  }
+
+  const auto take = [](zl::subscriber& sub, std::size_t n) {
+    std::vector<zl::record> got;
+    while (got.size() < n) {
+      auto r = sub.receive(10s);
+      if (!r) break;
+      got.push_back(std::move(*r));
+    }
+    EXPECT_FALSE(sub.receive(100ms)) << "more than " << n;
+    return topics_of(got);
+  };
+  EXPECT_EQ(take(everything, 6), (std::vector<std::string>{"w1.ERROR", "w1.INFO", "w2.ERROR",
+                                                           "w2.INFO", "w3.ERROR", "w3.INFO"}));
+  EXPECT_EQ(take(one_worker, 2), (std::vector<std::string>{"w2.ERROR", "w2.INFO"}));
+  EXPECT_EQ(take(errors_of_w3, 1), (std::vector<std::string>{"w3.ERROR"}));
+}
+
+TEST(proxy_test, stops_promptly_when_destroyed) {
+  const auto start = std::chrono::steady_clock::now();
+  { zl::proxy hub({.frontend = {"inproc://front"}, .backend = {"inproc://back"}}); }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
