@@ -31,21 +31,30 @@ void check_domain(std::string_view domain) {
   }
 }
 
+// A user callback, shared by the policies built from a configuration; an empty one is refused.
+template <class Callback>
+std::shared_ptr<const Callback> shared_callback(Callback callback, const char* empty_message) {
+  if (!callback) throw zmqsec::error(errc::invalid_argument, empty_message);
+  return std::make_shared<const Callback>(std::move(callback));
+}
+
 }  // namespace
 
 namespace detail {
 
 struct plain_source {
   password_table table;
-  std::optional<std::filesystem::path> file;  // set by configure_plain_file
+  std::optional<std::filesystem::path> file;                // set by configure_plain_file
+  std::shared_ptr<const deferred_plain_callback> deferred;  // set: decided by it, not the table
 };
 
 struct curve_source {
-  enum class kind : std::uint8_t { allow_any, store, keys, callback };
+  enum class kind : std::uint8_t { allow_any, store, keys, callback, deferred };
   kind how = kind::allow_any;
   std::shared_ptr<const certs::cert_store> store;
   std::shared_ptr<const std::unordered_set<certs::public_key>> keys;
   std::shared_ptr<const curve_callback> callback;
+  std::shared_ptr<const deferred_curve_callback> deferred;
 };
 
 struct domain_config {
@@ -153,7 +162,15 @@ policy_config& policy_config::deny_all(std::span<const std::string_view> address
 }
 
 policy_config& policy_config::configure_plain(std::string_view domain, password_table users) {
-  data_->domain(domain).plain = detail::plain_source{std::move(users), std::nullopt};
+  data_->domain(domain).plain = detail::plain_source{std::move(users), std::nullopt, nullptr};
+  return *this;
+}
+
+policy_config& policy_config::configure_plain_deferred(std::string_view domain,
+                                                       deferred_plain_callback callback) {
+  detail::plain_source source;
+  source.deferred = shared_callback(std::move(callback), "configure_plain_deferred: empty");
+  data_->domain(domain).plain = std::move(source);
   return *this;
 }
 
@@ -161,7 +178,7 @@ policy_config& policy_config::configure_plain_file(std::string_view domain,
                                                    const std::filesystem::path& file) {
   check_domain(domain);
   password_table users = load_password_file(file);
-  data_->domain(domain).plain = detail::plain_source{std::move(users), file};
+  data_->domain(domain).plain = detail::plain_source{std::move(users), file, nullptr};
   return *this;
 }
 
@@ -231,10 +248,18 @@ policy_config& policy_config::configure_curve(std::string_view domain,
 
 policy_config& policy_config::configure_curve_callback(std::string_view domain,
                                                        curve_callback callback) {
-  if (!callback) throw zmqsec::error(errc::invalid_argument, "configure_curve_callback: empty");
   detail::curve_source source;
   source.how = detail::curve_source::kind::callback;
-  source.callback = std::make_shared<const curve_callback>(std::move(callback));
+  source.callback = shared_callback(std::move(callback), "configure_curve_callback: empty");
+  data_->domain(domain).curve = std::move(source);
+  return *this;
+}
+
+policy_config& policy_config::configure_curve_deferred(std::string_view domain,
+                                                       deferred_curve_callback callback) {
+  detail::curve_source source;
+  source.how = detail::curve_source::kind::deferred;
+  source.deferred = shared_callback(std::move(callback), "configure_curve_deferred: empty");
   data_->domain(domain).curve = std::move(source);
   return *this;
 }
@@ -390,22 +415,60 @@ bool decide_curve(const detail::curve_source& source, const zap_request& request
       }
       return true;
     }
+    case kind::deferred:
+      break;  // decided by decide_request before it gets here
   }
   return false;
+}
+
+// Hands the request to a deferred callback: the outcome becomes pending.
+template <class Call>
+void defer_request(zap_deferral* deferral, decision& record, std::string_view failure,
+                   Call&& call) {
+  if (deferral == nullptr) {
+    throw callback_failure{"deferred decision needs a transport that takes them"};
+  }
+  zap_completion done = deferral->defer();
+  try {
+    call(std::move(done));
+  } catch (...) {
+    throw callback_failure{failure};
+  }
+  record.outcome = zap_outcome::pending;
+}
+
+// The User-Id of an accepted CURVE client: the hook's choice, or its Z85 key.
+void curve_user_id(const detail::policy_data& data, const zap_request& request,
+                   std::string_view z85, const certs::cert_view* cert, zap_reply& reply) {
+  if (!data.user_id_hook) {
+    reply.user_id.assign(z85);
+    return;
+  }
+  try {
+    reply.user_id =
+        (*data.user_id_hook)(curve_client{request.domain, z85, request.curve_key(), cert});
+  } catch (...) {
+    throw callback_failure{"CURVE User-Id hook failed"};
+  }
 }
 
 // The decision proper, for a well-formed request; may throw callback_failure or bad_alloc.
 // cert receives the certificate of an accepted CURVE key; the caller keeps it alive until the
 // observer has seen record (which may hold views of its metadata).
-void decide_request(const detail::policy_data& data, const zap_request& request, zap_reply& reply,
-                    decision& record, char (&z85_key)[certs::z85_key_size],
-                    std::optional<certs::cert_view>& cert) {
-  // Who is asking, for the observer, before anything can refuse the request.
+// Who is asking, for the observer, before anything can refuse the request.
+void fill_credentials(const zap_request& request, decision& record,
+                      char (&z85_key)[certs::z85_key_size]) noexcept {
   if (request.mechanism == mechanism::plain) record.username = request.username();
   if (request.mechanism == mechanism::curve) {
     (void)certs::z85_encode_to(request.curve_key(), std::span<char>(z85_key));
     record.client_key = std::string_view(z85_key, sizeof z85_key);
   }
+}
+
+void decide_request(const detail::policy_data& data, const zap_request& request, zap_reply& reply,
+                    decision& record, char (&z85_key)[certs::z85_key_size],
+                    std::optional<certs::cert_view>& cert, zap_deferral* deferral) {
+  fill_credentials(request, record, z85_key);
   const address_match where = data.addresses.match(request.address);
   if (where == address_match::denied) {
     return answer(reply, record, zap_status::failure, "address denied");
@@ -423,6 +486,12 @@ void decide_request(const detail::policy_data& data, const zap_request& request,
       if (!config.plain) {
         return answer(reply, record, zap_status::failure, "PLAIN not configured for the domain");
       }
+      if (config.plain->deferred) {
+        return defer_request(deferral, record, "PLAIN callback failed", [&](zap_completion done) {
+          (*config.plain->deferred)(request.domain, request.username(), request.password(),
+                                    std::move(done));
+        });
+      }
       switch (config.plain->table.check(request.username(), request.password())) {
         case password_check::ok:
           reply.user_id.assign(request.username());
@@ -436,22 +505,17 @@ void decide_request(const detail::policy_data& data, const zap_request& request,
     }
 
     case mechanism::curve: {
-      const auto key = request.curve_key();
       const std::string_view z85 = record.client_key;
       if (!config.curve) {
         return answer(reply, record, zap_status::failure, "CURVE not configured for the domain");
       }
-      if (!decide_curve(*config.curve, request, z85, reply, record, cert)) return;
-      if (data.user_id_hook) {
-        try {
-          reply.user_id =
-              (*data.user_id_hook)(curve_client{request.domain, z85, key, cert ? &*cert : nullptr});
-        } catch (...) {
-          throw callback_failure{"CURVE User-Id hook failed"};
-        }
-      } else {
-        reply.user_id.assign(z85);
+      if (config.curve->how == detail::curve_source::kind::deferred) {
+        return defer_request(deferral, record, "CURVE callback failed", [&](zap_completion done) {
+          (*config.curve->deferred)(request.domain, z85, std::move(done));
+        });
       }
+      if (!decide_curve(*config.curve, request, z85, reply, record, cert)) return;
+      curve_user_id(data, request, z85, cert ? &*cert : nullptr, reply);
       if (cert) add_metadata(*cert, reply, record);
       return answer(reply, record, zap_status::success, "OK");
     }
@@ -476,9 +540,32 @@ void fill_record(decision& record, const zap_request& request) noexcept {
   record.mechanism = request.mechanism_name;
 }
 
+// Out of memory building the reply: the smallest possible 500, else the request is dropped.
+zap_outcome fall_back(zap_reply& reply, decision& record, std::string_view request_id) noexcept {
+  try {
+    reply.user_id.clear();
+    reply.metadata.clear();
+    reply.request_id.assign(request_id);
+    answer(reply, record, zap_status::internal_error, "internal error");
+    return zap_outcome::reply;
+  } catch (...) {
+    record.outcome = zap_outcome::drop;
+    record.reason = "out of memory";
+    return zap_outcome::drop;
+  }
+}
+
+// Tells the observer about a finished decision; returns its outcome.
+zap_outcome observed(const detail::policy_data& data, decision& record, const zap_reply& reply,
+                     zap_outcome outcome) noexcept {
+  record.user_id = reply.user_id;
+  observe(data, record);
+  return outcome;
+}
+
 // Decides a parsed request (status ok or malformed) into reply; observes; never throws.
 zap_outcome decide_parsed(const detail::policy_data& data, const zap_parse_result& parsed,
-                          zap_reply& reply) noexcept {
+                          zap_reply& reply, zap_deferral* deferral) noexcept {
   decision record;
   fill_record(record, parsed.request);
   char z85_key[certs::z85_key_size];
@@ -493,7 +580,8 @@ zap_outcome decide_parsed(const detail::policy_data& data, const zap_parse_resul
       answer(reply, record, zap_status::failure, parsed.reason);
     } else {
       try {
-        decide_request(data, parsed.request, reply, record, z85_key, cert);
+        decide_request(data, parsed.request, reply, record, z85_key, cert, deferral);
+        if (record.outcome == zap_outcome::pending) return zap_outcome::pending;
       } catch (const callback_failure& failure) {
         reply.user_id.clear();
         reply.metadata.clear();
@@ -506,37 +594,71 @@ zap_outcome decide_parsed(const detail::policy_data& data, const zap_parse_resul
       reply.metadata.clear();
     }
   } catch (...) {
-    // Out of memory building the reply: try the smallest possible 500, else give up.
-    try {
-      reply.user_id.clear();
-      reply.metadata.clear();
-      reply.request_id.assign(parsed.request.request_id);
-      answer(reply, record, zap_status::internal_error, "internal error");
-    } catch (...) {
-      outcome = zap_outcome::drop;
-      record.outcome = zap_outcome::drop;
-      record.reason = "out of memory";
-    }
+    outcome = fall_back(reply, record, parsed.request.request_id);
   }
-  record.user_id = reply.user_id;
+  return observed(data, record, reply, outcome);
+}
+
+// A request with no usable request id: observed as dropped.
+zap_outcome drop_unanswerable(const detail::policy_data& data,
+                              const zap_parse_result& parsed) noexcept {
+  decision record;
+  record.outcome = zap_outcome::drop;
+  record.malformed = true;
+  record.reason = parsed.reason;
   observe(data, record);
-  return outcome;
+  return zap_outcome::drop;
 }
 
 }  // namespace
 
 zap_outcome decide(const policy& p, std::span<const std::string_view> body,
                    zap_reply& reply) noexcept {
+  return decide(p, body, reply, nullptr);
+}
+
+zap_outcome decide(const policy& p, std::span<const std::string_view> body, zap_reply& reply,
+                   zap_deferral* deferral) noexcept {
   const zap_parse_result parsed = parse_zap_request(body);
-  if (parsed.status == parse_status::no_request_id) {
-    decision record;
-    record.outcome = zap_outcome::drop;
-    record.malformed = true;
-    record.reason = parsed.reason;
-    observe(*p.data_, record);
-    return zap_outcome::drop;
+  if (parsed.status == parse_status::no_request_id) return drop_unanswerable(*p.data_, parsed);
+  return decide_parsed(*p.data_, parsed, reply, deferral);
+}
+
+zap_outcome complete_deferred(const policy& p, std::span<const std::string_view> body,
+                              const deferred_verdict& verdict, zap_reply& reply) noexcept {
+  const zap_parse_result parsed = parse_zap_request(body);
+  if (parsed.status != parse_status::ok) return drop_unanswerable(*p.data_, parsed);
+  const zap_request& request = parsed.request;
+  decision record;
+  fill_record(record, request);
+  char z85_key[certs::z85_key_size];
+  fill_credentials(request, record, z85_key);
+  zap_outcome outcome = zap_outcome::reply;
+  try {
+    reply.request_id.assign(request.request_id);
+    reply.user_id.clear();
+    reply.metadata.clear();
+    std::string_view text = verdict.reason;
+    if (text.empty()) text = verdict.status == zap_status::success ? "OK" : "refused";
+    try {
+      if (verdict.status == zap_status::success) {
+        if (!verdict.user_id.empty()) {
+          reply.user_id.assign(verdict.user_id);
+        } else if (request.mechanism == mechanism::plain) {
+          reply.user_id.assign(request.username());
+        } else if (request.mechanism == mechanism::curve) {
+          curve_user_id(*p.data_, request, record.client_key, nullptr, reply);
+        }
+      }
+      answer(reply, record, verdict.status, text);
+    } catch (const callback_failure& failure) {
+      reply.user_id.clear();
+      answer(reply, record, zap_status::internal_error, failure.reason);
+    }
+  } catch (...) {
+    outcome = fall_back(reply, record, request.request_id);
   }
-  return decide_parsed(*p.data_, parsed, reply);
+  return observed(*p.data_, record, reply, outcome);
 }
 
 zap_outcome decide(const policy& p, const zap_request& request, zap_reply& reply) noexcept {

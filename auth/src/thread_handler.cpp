@@ -1,4 +1,5 @@
 #include "thread_handler.hpp"
+#include "zap_io.hpp"
 
 #include <poll.h>
 #include <zmq.h>
@@ -15,69 +16,15 @@ namespace zmqsec::auth::detail {
 
 namespace {
 
-// Frames kept of one message: the ROUTER's routing id and the delimiter, then the longest
-// request (PLAIN: 8 frames), with room to spare. Frames past these are read and let go; the
-// request then counts as having one frame too many (malformed, answered with 400).
-constexpr std::size_t max_frames = 16;
 // Requests received and decided before their replies are sent. Small: replies go out soon, so
 // the clients (often on the same core) keep their requests coming; measured against 64 with the
 // raw ZAP benchmark (one CPU), 8 answered more requests per second.
 constexpr std::size_t batch_size = 8;
 
-class message_frame {
- public:
-  message_frame() noexcept { zmq_msg_init(&msg_); }
-  message_frame(const message_frame&) = delete;
-  message_frame& operator=(const message_frame&) = delete;
-  ~message_frame() { zmq_msg_close(&msg_); }
-  zmq_msg_t* get() noexcept { return &msg_; }
-  std::string_view view() noexcept {
-    return {static_cast<const char*>(zmq_msg_data(&msg_)), zmq_msg_size(&msg_)};
-  }
-
- private:
-  zmq_msg_t msg_;
-};
-
-struct zap_slot {
-  std::array<message_frame, max_frames> frames;
-  std::size_t frame_count = 0;    // frames held
-  bool truncated = false;         // more frames came than are held
-  std::size_t envelope_size = 0;  // frames sent back before the reply (with the delimiter)
-  zap_outcome outcome = zap_outcome::drop;
-  zap_reply reply;  // reused: no allocation in steady state
-};
-
-enum class receive_result { message, empty, error };
-
-// Receives one whole message into slot. error: errno says why (ETERM when terminating).
-receive_result receive(void* socket, zap_slot& slot, message_frame& scratch) noexcept {
-  slot.frame_count = 0;
-  slot.truncated = false;
-  for (;;) {
-    message_frame& target = slot.frame_count < max_frames ? slot.frames[slot.frame_count] : scratch;
-    if (zmq_msg_recv(target.get(), socket, ZMQ_DONTWAIT) < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN && slot.frame_count == 0 && !slot.truncated) {
-        return receive_result::empty;
-      }
-      return receive_result::error;  // a message's frames arrive together: EAGAIN mid-way is odd
-    }
-    if (slot.frame_count < max_frames) {
-      ++slot.frame_count;
-    } else {
-      slot.truncated = true;
-    }
-    if (zmq_msg_more(target.get()) == 0) return receive_result::message;
-  }
-}
-
 void decide_slot(const policy& current, zap_slot& slot) noexcept {
   // One view more than frames, for the stand-in of the frames that were let go.
   std::array<std::string_view, max_frames + 1> views{};
-  for (std::size_t i = 0; i < slot.frame_count; ++i) views[i] = slot.frames[i].view();
-  std::size_t count = slot.frame_count + (slot.truncated ? 1 : 0);
-  auto split = split_envelope(std::span<const std::string_view>(views.data(), count));
+  auto split = split_slot(slot, views);
   if (!split) {
     slot.envelope_size = 0;
     slot.outcome = zap_outcome::drop;
@@ -86,29 +33,6 @@ void decide_slot(const policy& current, zap_slot& slot) noexcept {
   slot.envelope_size = split->envelope.size();
   slot.outcome = decide(current, split->body, slot.reply);
   if (slot.outcome == zap_outcome::pending) slot.outcome = zap_outcome::drop;  // not used here
-}
-
-// Sends the reply of slot. Returns 0, or the errno of the failed send.
-int send_reply(void* socket, zap_slot& slot) noexcept {
-  for (std::size_t i = 0; i < slot.envelope_size; ++i) {
-    // zmq_msg_send hands the frame over (and empties it) only when it succeeds.
-    while (zmq_msg_send(slot.frames[i].get(), socket, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-      if (errno != EINTR) return errno;
-    }
-  }
-  auto frames = slot.reply.frames();
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    int flags = ZMQ_DONTWAIT | (i + 1 < frames.size() ? ZMQ_SNDMORE : 0);
-    while (zmq_send(socket, frames[i].data(), frames[i].size(), flags) < 0) {
-      if (errno != EINTR) return errno;
-    }
-  }
-  return 0;
-}
-
-// A counter only this thread writes.
-void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
-  if (n != 0) counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
 
 }  // namespace

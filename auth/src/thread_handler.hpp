@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <memory>
 
+#include <zmqsec/auth/authenticator_stats.hpp>
+#include <zmqsec/auth/detail/configurable.hpp>
 #include <zmqsec/auth/policy.hpp>
 
 namespace zmqsec::auth::detail {
@@ -28,6 +30,13 @@ struct handler_counters {
   std::atomic<std::uint64_t> internal_errors{0};
   std::atomic<std::uint64_t> dropped{0};
   std::atomic<std::uint64_t> send_failures{0};
+  std::atomic<std::uint64_t> deferred{0};
+  std::atomic<std::uint64_t> deferred_timeouts{0};
+
+  /// The counters as plain numbers, with the publisher's password reloads.
+  authenticator_stats snapshot(const policy_publisher& publisher) const noexcept;
+  /// Counts one reply of status.
+  void count_reply(zap_status status) noexcept;
 };
 
 /// How the loop ended.

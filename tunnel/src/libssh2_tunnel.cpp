@@ -9,6 +9,7 @@
 // work make the next poll() return at once.
 #include <netinet/in.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -96,6 +97,14 @@ bool has_buffered_work(const connection& c, int block_directions) {
          libssh2_channel_window_write_ex(c.channel, nullptr) > 0;
 }
 
+// Overwrites the secrets of opt in place (explicit_bzero is not optimised away), then empties them.
+void wipe_secrets(options& opt) noexcept {
+  for (std::string* secret : {&opt.password, &opt.passphrase}) {
+    ::explicit_bzero(secret->data(), secret->size());
+    secret->clear();
+  }
+}
+
 uint16_t peer_port_of(int fd) {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
@@ -115,9 +124,14 @@ class libssh2_tunnel final : public tunnel::impl {
         listener_(std::move(listener)),
         wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
     if (!wake_) throw zmqsec::error::from_errno(errno, "eventfd");
+    // The password and passphrase are needed again only to log in again.
+    if (!opt_.reconnect) wipe_secrets(opt_);
     thread_ = std::thread([this] { run(); });
   }
-  ~libssh2_tunnel() override { close(); }
+  ~libssh2_tunnel() override {
+    close();
+    wipe_secrets(opt_);
+  }
 
   void close() noexcept override {
     std::call_once(closed_, [this] {

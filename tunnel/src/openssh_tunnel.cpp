@@ -325,6 +325,7 @@ class openssh_tunnel final : public tunnel::impl {
   child child_;
   unique_fd wake_;
   std::string log_;
+  std::string recent_;  // ssh's last messages (not debug lines), for the report when it exits
   mutable std::mutex mutex_;
   bool reaped_ = false;
   std::atomic<bool> stopping_{false};
@@ -347,10 +348,17 @@ void openssh_tunnel::scan(std::size_t from) {
       refused_.fetch_add(1, std::memory_order_relaxed);
       report("forwarded connection refused; ssh: " + std::string(line));
     }
+    if (!messages(std::string(line)).empty()) recent_.append(line).push_back('\n');
     pos = end + 1;
   }
-  // Keep only the unfinished last line, so the log does not grow without bound.
+  // Keep only the unfinished last line, and the last few KiB of messages, so that neither grows
+  // without bound.
   log_.erase(0, pos);
+  constexpr std::size_t recent_limit = 4096;
+  if (recent_.size() > recent_limit) {
+    const auto cut = recent_.find('\n', recent_.size() - recent_limit);
+    recent_.erase(0, cut == std::string::npos ? recent_.size() : cut + 1);
+  }
 }
 
 void openssh_tunnel::monitor() noexcept {
@@ -394,7 +402,7 @@ void openssh_tunnel::monitor() noexcept {
     }
     reaped_ = true;
   }
-  if (!stopping_.load(std::memory_order_acquire)) report("ssh exited: " + messages(log_));
+  if (!stopping_.load(std::memory_order_acquire)) report("ssh exited: " + messages(recent_ + log_));
   alive_.store(false, std::memory_order_release);
 }
 

@@ -25,8 +25,8 @@ namespace zmqsec::auth {
 enum class zap_outcome : std::uint8_t {
   reply,    ///< send the reply (after the envelope)
   drop,     ///< send nothing: the request has no usable request id
-  pending,  ///< the answer comes later (reserved for deferred decisions of the loop variant;
-            ///< the policies of this version always answer at once and never return it)
+  pending,  ///< the answer comes later: a deferred callback holds a completion (see
+            ///< deferred.hpp); the transport finishes it with complete_deferred()
 };
 
 /// One observed decision.

@@ -25,6 +25,9 @@
 // - CURVE: the key must be accepted by the domain's choice: any key, a certificate store (the
 //   certificate's metadata goes into the reply), a key list, or a callback. User-Id = the key in
 //   Z85 unless configure_curve_user_id says otherwise.
+// - Deferred (configure_plain_deferred, configure_curve_deferred; see deferred.hpp): the
+//   callback answers later through a completion; decide() then returns pending and the
+//   transport finishes the request with complete_deferred(). Only with a zap_deferral.
 // - GSSAPI: configure_gssapi(domain) accepts the principal GSSAPI authenticated. User-Id = it.
 // - Any other mechanism is refused. A malformed request gets 400; a callback or hook that throws
 //   gives 500 ("internal error"); a request with no usable request id is dropped.
@@ -50,6 +53,7 @@
 
 #include <zmqsec/auth/address_rules.hpp>
 #include <zmqsec/auth/decision.hpp>
+#include <zmqsec/auth/deferred.hpp>
 #include <zmqsec/auth/passwords.hpp>
 #include <zmqsec/auth/zap.hpp>
 #include <zmqsec/certs/cert_store.hpp>
@@ -100,7 +104,10 @@ class policy {
  private:
   friend class policy_config;
   friend zap_outcome decide(const policy&, const zap_request&, zap_reply&) noexcept;
-  friend zap_outcome decide(const policy&, std::span<const std::string_view>, zap_reply&) noexcept;
+  friend zap_outcome decide(const policy&, std::span<const std::string_view>, zap_reply&,
+                            zap_deferral*) noexcept;
+  friend zap_outcome complete_deferred(const policy&, std::span<const std::string_view>,
+                                       const deferred_verdict&, zap_reply&) noexcept;
   explicit policy(std::shared_ptr<const detail::policy_data> data) noexcept;
 
   std::shared_ptr<const detail::policy_data> data_;  // never null
@@ -148,6 +155,10 @@ class policy_config {
   /// a new table, e.g. after load_password_file(file) succeeded. Returns how many domains.
   std::size_t update_plain_file(const std::filesystem::path& file, const password_table& users);
 
+  /// A callback that answers later (see deferred.hpp).
+  policy_config& configure_plain_deferred(std::string_view domain,
+                                          deferred_plain_callback callback);
+
   // --- CURVE -------------------------------------------------------------------------------------
   policy_config& configure_curve(std::string_view domain, curve_allow_any_t);
   /// A folder of public certificates, followed live (a certs::cert_store with options; throws
@@ -164,6 +175,9 @@ class policy_config {
                                  std::initializer_list<std::string_view> z85_keys);
   /// A callback decides each key (on the thread that decides the request).
   policy_config& configure_curve_callback(std::string_view domain, curve_callback callback);
+  /// A callback that answers later (see deferred.hpp).
+  policy_config& configure_curve_deferred(std::string_view domain,
+                                          deferred_curve_callback callback);
   /// Chooses the User-Id of accepted CURVE clients, for all domains (empty: the Z85 key).
   policy_config& configure_curve_user_id(curve_user_id_hook hook);
 
@@ -194,6 +208,17 @@ class policy_config {
 /// memory) the outcome is drop.
 zap_outcome decide(const policy& p, std::span<const std::string_view> body,
                    zap_reply& reply) noexcept;
+
+/// The same, for a transport that takes deferred decisions: a deferred callback gets a
+/// completion from deferral, and the outcome is pending (nothing is observed yet). Without a
+/// deferral (null) such a request gets a 500 reply.
+zap_outcome decide(const policy& p, std::span<const std::string_view> body, zap_reply& reply,
+                   zap_deferral* deferral) noexcept;
+
+/// Finishes a request decide() left pending: body the same frames, verdict the callback's
+/// answer. Fills reply and calls the observer; the outcome is reply (or drop when out of memory).
+zap_outcome complete_deferred(const policy& p, std::span<const std::string_view> body,
+                              const deferred_verdict& verdict, zap_reply& reply) noexcept;
 
 /// The same for a request parsed already (parse_status::ok).
 zap_outcome decide(const policy& p, const zap_request& request, zap_reply& reply) noexcept;

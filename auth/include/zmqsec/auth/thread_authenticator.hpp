@@ -60,7 +60,9 @@
 #include <spdlog/fwd.h>
 #include <zmq.hpp>
 
+#include <zmqsec/auth/authenticator_stats.hpp>
 #include <zmqsec/auth/decision.hpp>
+#include <zmqsec/auth/detail/configurable.hpp>
 #include <zmqsec/auth/passwords.hpp>
 #include <zmqsec/auth/policy.hpp>
 #include <zmqsec/certs/cert_store.hpp>
@@ -70,24 +72,14 @@
 namespace zmqsec::auth {
 
 /// What a thread_authenticator has done since it was constructed.
-struct thread_authenticator_stats {
-  std::uint64_t requests = 0;            ///< messages read from the ZAP socket
-  std::uint64_t accepted = 0;            ///< replies with status 200
-  std::uint64_t temporary_failures = 0;  ///< replies with status 300
-  std::uint64_t refused = 0;             ///< replies with status 400 (malformed requests included)
-  std::uint64_t internal_errors = 0;     ///< replies with status 500
-  std::uint64_t dropped = 0;             ///< messages that got no reply (no envelope or request id)
-  std::uint64_t send_failures = 0;       ///< replies libzmq did not take
-  std::uint64_t password_reloads = 0;    ///< password files read again successfully
-  std::uint64_t password_reload_failures = 0;  ///< ... that could not be read or parsed
-};
+using thread_authenticator_stats = authenticator_stats;
 
 namespace detail {
 class thread_authenticator_impl;
 }
 
 /// A ZAP handler for one context, on a thread of its own. See the top of this header.
-class thread_authenticator {
+class thread_authenticator : public detail::configurable<thread_authenticator> {
  public:
   /// An authenticator for the sockets of context, with an empty policy (NULL allowed from every
   /// address; PLAIN, CURVE and GSSAPI refused until configured). Does not start the handler.
@@ -124,96 +116,18 @@ class thread_authenticator {
   /// True while the handler runs: from start() until stop(), or until the context is terminated.
   bool is_alive() const noexcept;
 
-  // --- Addresses (for all domains and mechanisms; see address_rules.hpp for the syntax) --------
-  thread_authenticator& allow(std::string_view address);
-  thread_authenticator& deny(std::string_view address);
-  /// Many at once (any range of strings), as one change: all or nothing.
-  template <std::ranges::input_range R>
-  requires std::convertible_to<std::ranges::range_reference_t<R>, std::string_view>
-      thread_authenticator& allow(const R& addresses) {
-    std::vector<std::string_view> views(std::ranges::begin(addresses), std::ranges::end(addresses));
-    return allow_all(views);
-  }
-  template <std::ranges::input_range R>
-  requires std::convertible_to<std::ranges::range_reference_t<R>, std::string_view>
-      thread_authenticator& deny(const R& addresses) {
-    std::vector<std::string_view> views(std::ranges::begin(addresses), std::ranges::end(addresses));
-    return deny_all(views);
-  }
-  thread_authenticator& allow_all(std::span<const std::string_view> addresses);
-  thread_authenticator& deny_all(std::span<const std::string_view> addresses);
-
-  // --- PLAIN ------------------------------------------------------------------------------------
-  /// A fixed table for domain ("*": every domain without a PLAIN table of its own).
-  thread_authenticator& configure_plain(std::string_view domain, password_table users);
-  /// A password file, read now (throws password_file_error) and followed from then on (throws
-  /// zmqsec::error if its folder cannot be watched).
-  thread_authenticator& configure_plain_file(std::string_view domain,
-                                             const std::filesystem::path& file);
-
-  // --- CURVE ------------------------------------------------------------------------------------
-  thread_authenticator& configure_curve(std::string_view domain, curve_allow_any_t);
-  /// A folder of public certificates, read now and followed live by a cert_store (throws
-  /// zmqsec::error if the folder cannot be opened or watched). Problems with its files are
-  /// logged. The store is available through curve_store(domain).
-  thread_authenticator& configure_curve(std::string_view domain,
-                                        const std::filesystem::path& folder,
-                                        certs::cert_store_options options = {});
-  /// A store the caller made (a folder or an in-memory store), shared.
-  thread_authenticator& configure_curve(std::string_view domain,
-                                        std::shared_ptr<const certs::cert_store> store);
-  /// An explicit list of keys.
-  thread_authenticator& configure_curve(std::string_view domain,
-                                        std::vector<certs::public_key> keys);
-  /// An explicit list of keys in Z85 (throws zmqsec::error for a bad key).
-  thread_authenticator& configure_curve(std::string_view domain,
-                                        std::initializer_list<std::string_view> z85_keys);
-  /// callback(domain, z85_key) decides each key, on the handler's thread: it must be quick and
-  /// must not wait for anything the handler does. An exception it throws gives a 500 reply.
-  thread_authenticator& configure_curve_callback(std::string_view domain, curve_callback callback);
-  /// Chooses the User-Id of accepted CURVE clients (empty: their Z85 key).
-  thread_authenticator& configure_curve_user_id(curve_user_id_hook hook);
-
-  // --- GSSAPI -----------------------------------------------------------------------------------
-  thread_authenticator& configure_gssapi(std::string_view domain);
-
-  // --- Several changes as one -------------------------------------------------------------------
-  /// Calls edit with a copy of the configuration and publishes the result as one policy; if edit
-  /// throws, nothing changes (and the exception propagates). Password files it configures are
-  /// followed like those of configure_plain_file; an observer it sets is replaced by the
-  /// authenticator's (see on_decision()). Must not call back into this authenticator.
-  thread_authenticator& configure(const std::function<void(policy_config&)>& edit);
-
-  // --- Observation ------------------------------------------------------------------------------
-  /// Receives every decision on the handler's thread (empty: none). It must be quick; exceptions
-  /// it throws are caught and counted (policy::observer_errors()).
-  thread_authenticator& on_decision(decision_observer observer);
-  /// Replaces the logger (null: none).
-  thread_authenticator& set_logger(std::shared_ptr<spdlog::logger> logger);
-
-  /// Reads every password file again and reloads every certificate folder opened by
-  /// configure_curve(domain, folder), on the calling thread (e.g. on SIGHUP). Failures are logged
-  /// and keep what was loaded before; returns false if there was any.
-  bool reload();
-
-  /// The policy in force (the handler uses it for every request it reads from now on).
-  std::shared_ptr<const policy> current_policy() const;
-  /// The generation of current_policy(): 1 for the constructor's, one more for each one
-  /// published since (by a configuring call or a password file reload).
-  std::uint64_t generation() const noexcept;
-  /// Waits until a policy of generation at_least or later is published (so any request the
-  /// handler reads from then on is decided by it), or timeout passes; returns whether it was.
-  bool wait_for_generation(std::uint64_t at_least, std::chrono::milliseconds timeout) const;
-
-  /// The store configure_curve(domain, folder) opened for domain, if that is what domain has for
-  /// CURVE now (as far as this authenticator's configure_curve* calls tell: a change made through
-  /// configure() is not seen here); otherwise null.
-  std::shared_ptr<const certs::cert_store> curve_store(std::string_view domain) const;
+  // Configuration: allow, deny, configure_plain, configure_plain_file, configure_curve,
+  // configure_curve_callback, configure_curve_user_id, configure_gssapi, configure, on_decision,
+  // set_logger, reload, current_policy, generation, wait_for_generation, curve_store: see
+  // detail/configurable.hpp (shared with loop_authenticator).
 
   /// The counters (each read on its own, without a lock).
   thread_authenticator_stats stats() const noexcept;
 
  private:
+  friend class detail::configurable<thread_authenticator>;
+  detail::policy_publisher* publisher() const noexcept;
+
   std::unique_ptr<detail::thread_authenticator_impl> impl_;  // null only when moved from
 };
 

@@ -13,6 +13,8 @@
 #include <string>
 #include <system_error>
 
+#include <zmqsec/error.hpp>  // what the tunnel functions throw
+
 namespace zmqsec::tunnel {
 
 /// What went wrong between us and the SSH server.

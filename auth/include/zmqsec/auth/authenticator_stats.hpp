@@ -1,0 +1,23 @@
+// What an authenticator (thread_authenticator, loop_authenticator) has done since it was
+// constructed. Each counter is read on its own, without a lock.
+#pragma once
+
+#include <cstdint>
+
+namespace zmqsec::auth {
+
+struct authenticator_stats {
+  std::uint64_t requests = 0;            ///< messages read from the ZAP socket
+  std::uint64_t accepted = 0;            ///< replies with status 200
+  std::uint64_t temporary_failures = 0;  ///< replies with status 300
+  std::uint64_t refused = 0;             ///< replies with status 400 (malformed requests included)
+  std::uint64_t internal_errors = 0;     ///< replies with status 500
+  std::uint64_t dropped = 0;             ///< messages that got no reply (no envelope or request id)
+  std::uint64_t send_failures = 0;       ///< replies libzmq did not take
+  std::uint64_t password_reloads = 0;    ///< password files read again successfully
+  std::uint64_t password_reload_failures = 0;  ///< ... that could not be read or parsed
+  std::uint64_t deferred = 0;  ///< requests handed to a deferred callback (loop_authenticator)
+  std::uint64_t deferred_timeouts = 0;  ///< ... answered 500 because no answer came in time
+};
+
+}  // namespace zmqsec::auth
