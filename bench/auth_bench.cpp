@@ -68,6 +68,7 @@
 #include <zmqsec/certs/keys.hpp>
 
 #include "auth_children.hpp"
+#include "bench_certs.hpp"
 #include "bench_process.hpp"
 #include "bench_table.hpp"
 
@@ -137,18 +138,9 @@ std::string certs_label(std::size_t n) {
   return count_label(n) + (n == 1 ? " cert" : " certs");
 }
 
-std::size_t count_lines(const fs::path& file) {
-  std::ifstream in(file);
-  std::size_t lines = 0;
-  for (std::string line; std::getline(in, line);) ++lines;
-  return lines;
-}
-
-std::size_t count_entries(const fs::path& dir) {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir)) ++n;
-  return n;
-}
+using zb::count_entries;
+using zb::count_lines;
+using zb::write_lines;
 
 std::vector<std::string> read_words(const fs::path& file) {
   std::ifstream in(file);
@@ -160,56 +152,7 @@ std::vector<std::string> read_words(const fs::path& file) {
   return words;
 }
 
-/// Writes lines to file through a temporary file and a rename (its presence means complete).
-void write_lines(const fs::path& file, const std::vector<std::string>& lines) {
-  const fs::path temp = file.string() + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    for (const auto& line : lines) out << line << '\n';
-    if (!out.flush()) throw std::runtime_error("cannot write " + temp.string());
-  }
-  fs::rename(temp, file);
-}
-
 // ---- the files every child reads ----
-
-/// The store benchmark's folder of n certificates "client-<i>.key" (generated if missing, in
-/// the same form as cert_store_bench.cpp makes it, so either benchmark reuses the other's).
-std::pair<fs::path, fs::path> base_folder(const fs::path& cache, std::size_t n) {
-  const fs::path dir = cache / ("certs-" + std::to_string(n));
-  const fs::path keys_file = cache / ("certs-" + std::to_string(n) + ".keys");
-  if (fs::exists(keys_file) && fs::is_directory(dir) && count_lines(keys_file) == n &&
-      count_entries(dir) == n) {
-    return {dir, keys_file};
-  }
-  std::cerr << "zmqsec_bench_auth: writing " << n << " certificates into " << dir << " (once)\n";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::vector<std::string> keys(n);
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::string failure;
-  {
-    std::vector<std::jthread> writers;
-    for (int t = 0; t < 8; ++t) {
-      writers.emplace_back([&] {
-        try {
-          for (std::size_t i = next++; i < n && !failed; i = next++) {
-            const std::string name = "client-" + std::to_string(i);
-            const auto pair = zc::generate_keypair();
-            zc::save_public_certificate(dir / (name + ".key"), pair.public_key, {{"name", name}});
-            keys[i] = pair.public_key.z85();
-          }
-        } catch (const std::exception& e) {
-          if (!failed.exchange(true)) failure = e.what();
-        }
-      });
-    }
-  }
-  if (failed) throw std::runtime_error("generating certificates: " + failure);
-  write_lines(keys_file, keys);
-  return {dir, keys_file};
-}
 
 /// The client keypairs of the handshakes, "PUBLIC SECRET" per line (made once). When they are
 /// made anew, the folders made with the old ones are removed.
@@ -257,7 +200,8 @@ folder auth_folder(const fs::path& cache, std::size_t n, std::size_t largest,
     keys.push_back(clients[j]);
   }
   if (n > own) {
-    const auto [base_dir, base_keys] = base_folder(cache, std::max(largest, n));
+    const auto [base_dir, base_keys] =
+        zb::certificate_folder(cache, std::max(largest, n), "zmqsec_bench_auth");
     const auto base = read_words(base_keys);
     std::cerr << "zmqsec_bench_auth: linking " << n - own << " certificates into " << dir
               << " (once)\n";

@@ -30,6 +30,7 @@
 #include <zmqsec/certs/certificate.hpp>
 #include <zmqsec/certs/keys.hpp>
 
+#include "bench_certs.hpp"
 #include "bench_process.hpp"
 #include "bench_table.hpp"
 #include "store_bench.hpp"
@@ -75,69 +76,7 @@ std::string count_label(std::size_t n) {
   return std::to_string(n);
 }
 
-std::size_t count_lines(const fs::path& file) {
-  std::ifstream in(file);
-  std::size_t lines = 0;
-  for (std::string line; std::getline(in, line);) ++lines;
-  return lines;
-}
-
-std::size_t count_entries(const fs::path& dir) {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir)) ++n;
-  return n;
-}
-
-/// Writes n public certificates "client-<i>.key" (metadata name = "client-<i>") into dir with
-/// our save_public_certificate, and their Z85 keys into keys_file. Writing is bound by the
-/// fsync of every file, so several threads write at once.
-void generate(const fs::path& dir, const fs::path& keys_file, std::size_t n) {
-  std::cerr << "zmqsec_bench_store: writing " << n << " certificates into " << dir << " (once)\n";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::vector<std::string> keys(n);
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::string failure;
-  std::vector<std::jthread> writers;
-  for (int t = 0; t < 8; ++t) {
-    writers.emplace_back([&] {
-      try {
-        for (std::size_t i = next++; i < n && !failed; i = next++) {
-          const std::string name = "client-" + std::to_string(i);
-          const auto pair = zc::generate_keypair();
-          zc::save_public_certificate(dir / (name + ".key"), pair.public_key, {{"name", name}});
-          keys[i] = pair.public_key.z85();
-        }
-      } catch (const std::exception& e) {
-        if (!failed.exchange(true)) failure = e.what();
-      }
-    });
-  }
-  writers.clear();
-  if (failed) throw std::runtime_error("generating certificates: " + failure);
-
-  const fs::path temp = keys_file.string() + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    for (const auto& key : keys) out << key << '\n';
-    if (!out.flush()) throw std::runtime_error("cannot write " + temp.string());
-  }
-  fs::rename(temp, keys_file);  // last: its presence says the folder is complete
-}
-
-/// The folder of n certificates in the cache (generated if missing or incomplete) and the file
-/// listing their keys.
-std::pair<fs::path, fs::path> certificate_folder(const fs::path& cache, std::size_t n) {
-  const fs::path dir = cache / ("certs-" + std::to_string(n));
-  const fs::path keys_file = cache / ("certs-" + std::to_string(n) + ".keys");
-  fs::create_directories(cache);
-  const bool complete = fs::exists(keys_file) && fs::is_directory(dir) &&
-                        count_lines(keys_file) == n && count_entries(dir) == n;
-  if (!complete) generate(dir, keys_file, n);
-  return {dir, keys_file};
-}
-
+using zmqsec::bench::certificate_folder;
 using zmqsec::bench::run;
 using zmqsec::bench::warm_page_cache;
 
@@ -312,7 +251,7 @@ int drive(const options& opt) {
   const std::string_view stores[] = {zb::ours_folder, zb::ours_memory, zb::czmq_folder,
                                      zb::czmq_memory, zb::pyzmq_folder};
   for (const std::size_t n : opt.counts) {
-    const auto [dir, keys_file] = certificate_folder(opt.cache, n);
+    const auto [dir, keys_file] = certificate_folder(opt.cache, n, "zmqsec_bench_store");
     warm_page_cache(dir);
     results r;
     r.n = n;

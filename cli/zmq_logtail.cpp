@@ -21,6 +21,7 @@
 #include <zmqsec/error.hpp>
 #include <zmqsec/logging/subscriber.hpp>
 
+#include "common/stop_signals.hpp"
 #include "zmq_logtail/curve.hpp"
 #include "zmq_logtail/options.hpp"
 #include "zmq_logtail/printer.hpp"
@@ -28,16 +29,6 @@
 namespace {
 
 using namespace zmqsec::logtail;
-
-// A signalfd for SIGINT and SIGTERM, which are blocked in this thread and every thread it starts.
-int block_stop_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  if (::pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) return -1;
-  return ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
-}
 
 int tail(const options& opts, int stop_fd) {
   zmqsec::logging::subscriber_config config;
@@ -78,7 +69,7 @@ int tail(const options& opts, int stop_fd) {
 int main(int argc, char** argv) {
   options opts;
   if (const auto status = parse_command_line(argc, argv, opts)) return *status;
-  const int stop_fd = block_stop_signals();
+  const int stop_fd = zmqsec::cli::block_stop_signals();
   if (stop_fd < 0) {
     report_error(std::string("cannot watch for signals: ") + std::strerror(errno));
     return exit_failure;

@@ -22,6 +22,7 @@
 #include <zmqsec/monitor/auth_correlation.hpp>
 #include <zmqsec/monitor/monitor_socket.hpp>
 
+#include "common/stop_signals.hpp"
 #include "zmq_monitor/options.hpp"
 #include "zmq_monitor/printer.hpp"
 #include "zmq_monitor/socket_setup.hpp"
@@ -30,16 +31,6 @@ namespace {
 
 using namespace zmqsec::monitor_tool;
 namespace zm = zmqsec::monitor;
-
-// A signalfd for SIGINT and SIGTERM, which are blocked in this thread and every thread it starts.
-int block_stop_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  if (::pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) return -1;
-  return ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
-}
 
 int run(const options& opts, int stop_fd) {
   zmq::context_t context;
@@ -104,7 +95,7 @@ int run(const options& opts, int stop_fd) {
 int main(int argc, char** argv) {
   options opts;
   if (const auto status = parse_command_line(argc, argv, opts)) return *status;
-  const int stop_fd = block_stop_signals();
+  const int stop_fd = zmqsec::cli::block_stop_signals();
   if (stop_fd < 0) {
     report_error(std::string("cannot watch for signals: ") + std::strerror(errno));
     return exit_failure;

@@ -26,6 +26,7 @@
 #include <zmqsec/tunnel/error.hpp>
 #include <zmqsec/tunnel/open.hpp>
 
+#include "common/stop_signals.hpp"
 #include "zmq_tunnel/options.hpp"
 #include "zmq_tunnel/secret_input.hpp"
 
@@ -37,16 +38,6 @@ using clock_type = std::chrono::steady_clock;
 
 // How often the tunnel's liveness is looked at while no signal comes.
 constexpr int alive_check_ms = 100;
-
-// A signalfd for SIGINT and SIGTERM, which are blocked in this thread and every thread it starts.
-int block_stop_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  if (::pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) return -1;
-  return ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
-}
 
 bool stop_requested(int stop_fd, int wait_ms) {
   pollfd item{stop_fd, POLLIN, 0};
@@ -119,7 +110,7 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is reported, not fatal
   options opts;
   if (const auto status = parse_command_line(argc, argv, opts)) return *status;
-  const int stop_fd = block_stop_signals();
+  const int stop_fd = zmqsec::cli::block_stop_signals();
   if (stop_fd < 0) {
     report_error(std::string("cannot watch for signals: ") + std::strerror(errno));
     return exit_ssh_failure;

@@ -54,8 +54,6 @@ int send_reply(void* socket, zap_slot& slot) noexcept {
   return 0;
 }
 
-namespace {}  // namespace
-
 void* open_zap_socket(void* context) noexcept {
   void* socket = zmq_socket(context, ZMQ_ROUTER);
   if (socket == nullptr) return nullptr;

@@ -144,6 +144,23 @@ bool child_process::read_available() {
   return closed;
 }
 
+bool child_process::wait_for_output(std::string_view text, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const bool closed = read_available();
+    if (output_[0].find(text) != std::string::npos) return true;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (closed || left.count() <= 0 || fds_[0] < 0) return false;
+    pollfd item{fds_[0], POLLIN, 0};
+    ::poll(&item, 1, static_cast<int>(left.count()));
+  }
+}
+
+void child_process::send_signal(int signal) const noexcept {
+  if (pid_ > 0) ::kill(pid_, signal);
+}
+
 process_result child_process::wait(std::chrono::milliseconds timeout) {
   process_result result;
   const auto deadline = std::chrono::steady_clock::now() + timeout;

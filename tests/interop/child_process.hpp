@@ -15,6 +15,7 @@
 #include <array>
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace zmqsec::testing {
@@ -46,6 +47,15 @@ class child_process {
   /// Reads what is available now without blocking; returns true when the child has closed both
   /// of its output pipes (normally: it has exited).
   bool read_available();
+
+  /// What the child has written to its standard output so far (see read_available()).
+  const std::string& output_so_far() const noexcept { return output_[0]; }
+
+  /// Waits up to timeout until the child's standard output contains text; true if it does.
+  bool wait_for_output(std::string_view text, std::chrono::milliseconds timeout);
+
+  /// Sends signal to the child (while it has not been reaped).
+  void send_signal(int signal) const noexcept;
 
   /// Collects the output until the child closes it, then reaps it. If that takes longer than
   /// timeout the child is killed and the result says timed_out.
