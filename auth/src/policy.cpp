@@ -88,6 +88,7 @@ struct policy_data {
   mutable std::atomic<std::uint64_t> observer_errors{0};
 
   const domain_config& find(std::string_view domain) const noexcept {
+    if (domains.empty()) return wildcard;  // only "*" configured: no hashing per request
     const auto it = domains.find(domain);
     return it == domains.end() ? wildcard : it->second;
   }

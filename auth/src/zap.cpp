@@ -19,12 +19,24 @@ enum frame_index : std::size_t {
   first_credential_frame,
 };
 
+// Equality with a literal by size first: a handful of instructions (every request is parsed).
+template <std::size_t N>
+bool equals(std::string_view text, const char (&literal)[N]) noexcept {
+  return text.size() == N - 1 && std::memcmp(text.data(), literal, N - 1) == 0;
+}
+
 mechanism mechanism_of(std::string_view name) noexcept {
-  if (name == "NULL") return mechanism::null;
-  if (name == "PLAIN") return mechanism::plain;
-  if (name == "CURVE") return mechanism::curve;
-  if (name == "GSSAPI") return mechanism::gssapi;
-  return mechanism::unknown;
+  switch (name.size()) {
+    case 4:
+      return equals(name, "NULL") ? mechanism::null : mechanism::unknown;
+    case 5:
+      if (equals(name, "CURVE")) return mechanism::curve;
+      return equals(name, "PLAIN") ? mechanism::plain : mechanism::unknown;
+    case 6:
+      return equals(name, "GSSAPI") ? mechanism::gssapi : mechanism::unknown;
+    default:
+      return mechanism::unknown;
+  }
 }
 
 zap_parse_result malformed(zap_parse_result result, std::string_view reason) noexcept {
@@ -39,8 +51,22 @@ bool is_reserved_metadata_name(std::string_view name) noexcept {
   // "Socket-Type" is checked against the socket's type and fails the handshake when it does not
   // fit; "User-Id" and "Peer-Address" are set by libzmq first and an entry of ours would be
   // ignored; "Routing-Id" would be answered for zmq_msg_gets("Identity"); "__fd" is private.
-  return name == "Identity" || name == "Socket-Type" || name == "User-Id" ||
-         name == "Peer-Address" || name == "Routing-Id" || name == "__fd";
+  switch (name.size()) {
+    case 4:
+      return equals(name, "__fd");
+    case 7:
+      return equals(name, "User-Id");
+    case 8:
+      return equals(name, "Identity");
+    case 10:
+      return equals(name, "Routing-Id");
+    case 11:
+      return equals(name, "Socket-Type");
+    case 12:
+      return equals(name, "Peer-Address");
+    default:
+      return false;
+  }
 }
 
 void put_uint32(char* out, std::uint32_t value) noexcept {
@@ -110,7 +136,7 @@ zap_parse_result parse_zap_request(std::span<const std::string_view> frames) noe
   }
 
   request.version = frames[version_frame];
-  if (request.version != zap_version) return malformed(result, "unsupported ZAP version");
+  if (!equals(request.version, "1.0")) return malformed(result, "unsupported ZAP version");
   if (frames.size() <= mechanism_frame) return malformed(result, "missing frames");
 
   // Each field is taken only once it passed its bound, so that an observer of a malformed

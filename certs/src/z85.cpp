@@ -2,7 +2,9 @@
 #include <zmqsec/certs/z85.hpp>
 
 #include <array>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace zmqsec::certs {
@@ -13,6 +15,19 @@ constexpr std::string_view alphabet =
 static_assert(alphabet.size() == 85);
 
 constexpr unsigned char invalid = 0xFF;
+
+// Every pair of digits, in order: pair n is alphabet[n / 85], alphabet[n % 85].
+constexpr std::uint32_t pair_count = 85 * 85;
+constexpr std::array<char, 2 * pair_count> make_digit_pairs() {
+  std::array<char, 2 * pair_count> pairs{};
+  for (std::uint32_t n = 0; n < pair_count; ++n) {
+    pairs[2 * n] = alphabet[n / 85];
+    pairs[2 * n + 1] = alphabet[n % 85];
+  }
+  return pairs;
+}
+
+constexpr auto digit_pairs = make_digit_pairs();
 
 constexpr std::array<unsigned char, 256> make_decoder() {
   std::array<unsigned char, 256> table{};
@@ -61,13 +76,21 @@ z85_error::z85_error(const z85_result& result)
 z85_result z85_encode_to(std::span<const unsigned char> data, std::span<char> out) noexcept {
   if (data.size() % 4 != 0) return {z85_problem::bad_length, data.size(), 0};
   if (out.size() != z85_encoded_size(data.size())) return {z85_problem::output_too_small, 0, 0};
-  for (std::size_t in = 0, at = 0; in < data.size(); in += 4, at += 5) {
-    std::uint32_t value = (std::uint32_t{data[in]} << 24) | (std::uint32_t{data[in + 1]} << 16) |
-                          (std::uint32_t{data[in + 2]} << 8) | std::uint32_t{data[in + 3]};
-    for (int i = 4; i >= 0; --i) {
-      out[at + static_cast<std::size_t>(i)] = alphabet[value % 85];
-      value /= 85;
-    }
+  // Two base-85 digits at a time from a table of the 7225 pairs: two divisions (by constants,
+  // so multiplications) per 4-byte group instead of five. The authenticator encodes the key of
+  // every CURVE request it accepts (the User-Id), so this is on its hot path.
+  char* target = out.data();
+  for (std::size_t in = 0; in < data.size(); in += 4, target += 5) {
+    std::uint32_t value;  // big-endian, as RFC 32 reads a group
+    std::memcpy(&value, data.data() + in, sizeof value);
+    if constexpr (std::endian::native == std::endian::little) value = __builtin_bswap32(value);
+    const std::uint32_t high = value / pair_count;  // the first three digits
+    const std::uint32_t low = value - high * pair_count;
+    const std::uint32_t first = high / pair_count;  // below 85: 2^32 < 85^5
+    const std::uint32_t middle = high - first * pair_count;
+    target[0] = alphabet[first];
+    std::memcpy(target + 1, digit_pairs.data() + 2 * middle, 2);
+    std::memcpy(target + 3, digit_pairs.data() + 2 * low, 2);
   }
   return {};
 }
