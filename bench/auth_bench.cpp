@@ -34,7 +34,13 @@
 //                     [--repeat 3] [--pairs 2] [--zap-seconds 1] [--handshake-seconds 1.5]
 //                     [--warmup 0.2]
 //                     [--czmq-folder 10000] [--cache DIR] [--python /usr/bin/python3]
-//                     [--zap-all-cpus] [--no-pyzmq] [--no-header]
+//                     [--zap-all-cpus] [--no-pyzmq] [--no-header] [--anchor-busy NS,...]
+//
+// --anchor-busy 200,300 adds a row per value: the always-200 anchor spinning that many
+// nanoseconds per request, paired with the plain anchor like ours is. It shows what a given
+// amount of CPU per decision costs in this harness: with driver and handler sharing one CPU each
+// extra nanosecond in the handler costs more than a nanosecond of throughput, because the
+// heavier of the two threads is the one the scheduler preempts when the other wakes.
 //
 // Every handler runs in a fresh child process (this program re-executed with --child KIND, or
 // python3 auth_pyzmq.py for pyzmq), which weighs it, drives it and prints its figures. The
@@ -101,6 +107,7 @@ struct options {
   bool zap_one_cpu = true;  // --zap-all-cpus: let the scheduler spread driver and handler
   int pairs = 2;   // ours against its anchors, in pairs in the same child (0: separate children)
   int rounds = 3;  // ours-flat: rounds over every count
+  std::vector<std::size_t> anchor_busy_ns;  // --anchor-busy: the always-200 with this much work
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -305,6 +312,7 @@ struct handler {
   bool handshakes = false;
   double zap_seconds = 0;
   int repeat = 1;
+  long busy_ns = 0;  // floor-busy
   // results
   std::vector<figures> reps;
   std::vector<std::string> errors;  // children that did not report
@@ -353,6 +361,7 @@ figures measure(const handler& h, const run_files& f, const options& opt) {
     argv = {fs::read_symlink("/proc/self/exe").string(), "--child", h.kind};
   }
   argv.insert(argv.end(), common.begin(), common.end());
+  if (h.busy_ns > 0) argv.insert(argv.end(), {"--busy-ns", std::to_string(h.busy_ns)});
   return parse_figures(run(argv));
 }
 
@@ -550,6 +559,12 @@ void print_table(const table& t, const options& opt) {
   const value zap_best = t.zap(main_key);
   t.row("ZAP requests/s, " + config, zap.ours, floor_label, zap.anchor, rate_text, true, 0.8,
         ">= 0.8x", zap.ratio);
+  // What a given amount of CPU per decision costs against the same anchor (--anchor-busy).
+  for (const std::size_t ns : opt.anchor_busy_ns) {
+    const auto busy = t.against_anchor("floor-busy-" + std::to_string(ns), true);
+    t.row("  always-200 + " + std::to_string(ns) + " ns busy/request", busy.ours, floor_label,
+          busy.anchor, rate_text, true, NAN, {}, busy.ratio);
+  }
   t.row(against_others, zap_best, "CZMQ zauth, memory store + allow list", t.zap("czmq-memory"),
         rate_text, true, 3.0, ">= 3x");
   t.row(against_others, zap_best, "CZMQ zauth, CURVE_ALLOW_ANY + allow", t.zap("czmq-any"),
@@ -675,6 +690,11 @@ int drive(const options& opt) {
           opt.repeat);
     }
   }
+  for (const std::size_t ns : opt.anchor_busy_ns) {
+    add("floor-busy-" + std::to_string(ns), std::string(zba::floor_busy_kind), false, largest,
+        false, opt.zap_seconds, opt.repeat);
+    order.back().busy_ns = static_cast<long>(ns);
+  }
   add("czmq-memory", std::string(zba::czmq_memory_kind), false, largest, true, opt.zap_seconds,
       opt.repeat);
   add("czmq-any", std::string(zba::czmq_any_kind), false, largest, false, opt.zap_seconds,
@@ -775,6 +795,10 @@ command_line parse(int argc, char** argv) {
       opt.zap_one_cpu = false;
     } else if (a == "--zap-one-cpu") {
       cl.child.zap_one_cpu = value() != "0";
+    } else if (a == "--anchor-busy") {
+      opt.anchor_busy_ns = parse_counts(value());
+    } else if (a == "--busy-ns") {
+      cl.child.busy_ns = std::stol(value());
     } else if (a == "--no-header") {
       opt.header = false;
     } else if (a == "--child") {

@@ -56,6 +56,9 @@ int zmqsec_bench_handshake_drive(void* server_ctx, const char* server_public_z85
 /// (beyond echoing its request id). Returns a handle for zmqsec_bench_floor_stop, or null
 /// (errno set) when the endpoint cannot be bound.
 void* zmqsec_bench_floor_start(void* ctx);
+/// The same anchor, spinning busy_ns nanoseconds on each request before it answers: what a
+/// handler that spends that much CPU per decision costs in the same harness (see --anchor-busy).
+void* zmqsec_bench_floor_start_busy(void* ctx, long busy_ns);
 /// Stops the anchor handler and unbinds the endpoint.
 void zmqsec_bench_floor_stop(void* handle);
 

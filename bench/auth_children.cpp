@@ -228,6 +228,25 @@ figures measure_floor(const child_task& task) {
       /*teardown_before_handshakes=*/true);
 }
 
+/// The always-200 anchor spinning task.busy_ns per request, paired with the plain one like ours:
+/// how much a given amount of work per decision costs against the anchor in this harness.
+figures measure_floor_busy(const child_task& task) {
+  void* ctx = zmq_ctx_new();
+  void* handle = nullptr;
+  auto start = [&] {
+    handle = zmqsec_bench_floor_start_busy(ctx, task.busy_ns);
+    if (handle == nullptr) throw std::runtime_error("cannot bind the busy always-200 handler");
+  };
+  const pausable pairing{[&] { zmqsec_bench_floor_stop(handle); }, start};
+  return measure(
+      task, ctx,
+      [&]() -> std::function<void()> {
+        start();
+        return {};
+      },
+      false, &pairing);
+}
+
 // ---- CZMQ zauth ----
 
 /// Sends a zauth command with arguments and waits for the actor's acknowledgement.
@@ -357,6 +376,8 @@ int run_child(const child_task& task) {
     figures out;
     if (task.kind == floor_kind) {
       out = measure_floor(task);
+    } else if (task.kind == floor_busy_kind) {
+      out = measure_floor_busy(task);
     } else if (task.kind == czmq_memory_kind || task.kind == czmq_any_kind ||
                task.kind == czmq_folder_kind) {
       out = measure_czmq(task);

@@ -13,6 +13,7 @@ namespace zmqsec::bench::auth {
 
 /// The handlers measured in a C++ child.
 inline constexpr std::string_view floor_kind = "floor";              // always-200, then none
+inline constexpr std::string_view floor_busy_kind = "floor-busy";    // always-200 + busy_ns
 inline constexpr std::string_view ours_kind = "ours";                // thread_authenticator
 inline constexpr std::string_view ours_flat_kind = "ours-flat";      // ... swapping its stores
 inline constexpr std::string_view czmq_memory_kind = "czmq-memory";  // zauth + in-memory store
@@ -58,6 +59,7 @@ struct child_task {
   std::filesystem::path flat_cache;
   std::vector<std::size_t> flat_counts;
   int rounds = 3;
+  long busy_ns = 0;  // floor-busy: nanoseconds of busy work per request
   int in_flight = 32;
   int handshakes_in_flight = 16;
 };

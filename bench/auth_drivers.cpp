@@ -291,6 +291,7 @@ void drive_zap(void* ctx, const char* keys_file, const char* addresses_file, int
 
 struct floor_handler {
   void* socket = nullptr;
+  long busy_ns = 0;
   std::atomic<bool> stop{false};
   std::thread thread;
 };
@@ -303,6 +304,11 @@ void serve_always_200(floor_handler* h) {
       return;                                           // ETERM: the context is going
     }
     if (request.size() < 4 || request.size() > multipart::max_parts) continue;
+    if (h->busy_ns > 0) {  // stands for the work of a real decision (--anchor-busy)
+      const auto until = clock_type::now() + std::chrono::nanoseconds(h->busy_ns);
+      while (clock_type::now() < until) {
+      }
+    }
     // routing id, delimiter, version and request id go back as they came, then the answer.
     const bool ok = request.send(0, h->socket, true) && request.send(1, h->socket, true) &&
                     request.send(2, h->socket, true) && request.send(3, h->socket, true) &&
@@ -558,6 +564,10 @@ int zmqsec_bench_handshake_drive(void* server_ctx, const char* server_public_z85
 }
 
 void* zmqsec_bench_floor_start(void* ctx) {
+  return zmqsec_bench_floor_start_busy(ctx, 0);
+}
+
+void* zmqsec_bench_floor_start_busy(void* ctx, long busy_ns) {
   void* socket = zmq_socket(ctx, ZMQ_ROUTER);
   if (socket == nullptr) return nullptr;
   try {
@@ -577,6 +587,7 @@ void* zmqsec_bench_floor_start(void* ctx) {
   }
   auto* h = new floor_handler;
   h->socket = socket;
+  h->busy_ns = busy_ns;
   h->thread = std::thread(serve_always_200, h);
   return h;
 }
