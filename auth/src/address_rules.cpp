@@ -44,29 +44,47 @@ std::optional<unsigned> parse_decimal(std::string_view text, unsigned max) noexc
   return value;
 }
 
-std::optional<std::array<std::uint8_t, 4>> parse_v4(std::string_view text) noexcept {
-  // One pass: four groups of 1..3 digits separated by dots, each 0..255 without leading zeros.
-  std::array<std::uint8_t, 4> out{};
-  std::size_t group = 0;
-  unsigned value = 0;
-  std::size_t digits = 0;
-  for (const char c : text) {
-    if (c >= '0' && c <= '9') {
-      if (digits == 1 && value == 0) return std::nullopt;  // leading zero
-      value = value * 10 + static_cast<unsigned>(c - '0');
-      if (++digits > 3 || value > 255) return std::nullopt;
-    } else if (c == '.') {
-      if (digits == 0 || group == 3) return std::nullopt;
-      out[group++] = static_cast<std::uint8_t>(value);
-      value = 0;
-      digits = 0;
-    } else {
-      return std::nullopt;
+// An IPv4 dotted quad as a 32-bit number: four groups of 1..3 digits separated by dots, each
+// 0..255 without leading zeros. Written for speed: the authenticator parses the peer address of
+// every request.
+std::optional<std::uint32_t> parse_v4_number(std::string_view text) noexcept {
+  if (text.size() < 7 || text.size() > 15) return std::nullopt;
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  auto digit = [&](const char* at) -> unsigned {
+    return at != end ? static_cast<unsigned>(static_cast<unsigned char>(*at)) - '0' : 10U;
+  };
+  std::uint32_t result = 0;
+  for (int group = 0; group < 4; ++group) {
+    if (group > 0) {
+      if (p == end || *p != '.') return std::nullopt;
+      ++p;
     }
+    unsigned value = digit(p);
+    if (value > 9) return std::nullopt;
+    ++p;
+    if (const unsigned second = digit(p); second <= 9) {
+      if (value == 0) return std::nullopt;  // leading zero
+      value = value * 10 + second;
+      ++p;
+      if (const unsigned third = digit(p); third <= 9) {
+        value = value * 10 + third;
+        ++p;
+        if (value > 255) return std::nullopt;
+      }
+    }
+    result = (result << 8) | value;
   }
-  if (digits == 0 || group != 3) return std::nullopt;
-  out[3] = static_cast<std::uint8_t>(value);
-  return out;
+  if (p != end) return std::nullopt;
+  return result;
+}
+
+std::optional<std::array<std::uint8_t, 4>> parse_v4(std::string_view text) noexcept {
+  const auto number = parse_v4_number(text);
+  if (!number) return std::nullopt;
+  return std::array<std::uint8_t, 4>{
+      static_cast<std::uint8_t>(*number >> 24), static_cast<std::uint8_t>(*number >> 16),
+      static_cast<std::uint8_t>(*number >> 8), static_cast<std::uint8_t>(*number)};
 }
 
 std::optional<std::array<std::uint8_t, 16>> parse_v6(std::string_view text) noexcept {
@@ -348,26 +366,30 @@ struct address_tables {
     if (added) ++(flag == allow_flag ? allow_count : deny_count);
   }
 
+  // value: the IPv4 address as a number (a.b.c.d = a << 24 | ...).
+  address_match match_v4(std::uint64_t value) const noexcept {
+    bool allowed = false;
+    for (std::uint64_t lengths = v4_lengths; lengths != 0;) {
+      const unsigned prefix = 63 - static_cast<unsigned>(std::countl_zero(lengths));
+      lengths &= ~(std::uint64_t{1} << prefix);
+      const std::uint64_t mask = prefix == 0 ? 0 : (0xffffffffULL << (32 - prefix)) & 0xffffffffULL;
+      const std::uint8_t flags = v4.find((std::uint64_t{prefix} << 32) | (value & mask));
+      if (flags & deny_flag) return address_match::denied;
+      if (flags & allow_flag) {
+        if (deny_count == 0) return address_match::allowed;  // no deny rule can follow
+        allowed = true;
+      }
+    }
+    return allowed ? address_match::allowed : address_match::unlisted;
+  }
+
   address_match match(const ip_address& raw) const noexcept {
     const ip_address address = raw.unmapped();
     const auto& bytes = address.bytes();
     bool allowed = false;
     if (address.is_v4()) {
-      const std::uint64_t value = (std::uint64_t{bytes[0]} << 24) |
-                                  (std::uint64_t{bytes[1]} << 16) | (std::uint64_t{bytes[2]} << 8) |
-                                  std::uint64_t{bytes[3]};
-      for (std::uint64_t lengths = v4_lengths; lengths != 0;) {
-        const unsigned prefix = 63 - static_cast<unsigned>(std::countl_zero(lengths));
-        lengths &= ~(std::uint64_t{1} << prefix);
-        const std::uint64_t mask =
-            prefix == 0 ? 0 : (0xffffffffULL << (32 - prefix)) & 0xffffffffULL;
-        const std::uint8_t flags = v4.find((std::uint64_t{prefix} << 32) | (value & mask));
-        if (flags & deny_flag) return address_match::denied;
-        if (flags & allow_flag) {
-          if (deny_count == 0) return address_match::allowed;  // no deny rule can follow
-          allowed = true;
-        }
-      }
+      return match_v4((std::uint64_t{bytes[0]} << 24) | (std::uint64_t{bytes[1]} << 16) |
+                      (std::uint64_t{bytes[2]} << 8) | std::uint64_t{bytes[3]});
     } else {
       const std::uint64_t high = load_be64(bytes.data());
       const std::uint64_t low = load_be64(bytes.data() + 8);
@@ -428,6 +450,8 @@ address_match address_rules::match(const ip_address& address) const noexcept {
 
 address_match address_rules::match(std::string_view address) const noexcept {
   if (empty()) return address_match::unlisted;
+  // The common case, an IPv4 peer: parsed straight into the number the table is keyed by.
+  if (const auto v4 = parse_v4_number(address)) return tables_->match_v4(*v4);
   if (address.find(':') != std::string_view::npos) {
     address = address.substr(0, address.find('%'));  // "fe80::1%eth0"
   }

@@ -1,6 +1,9 @@
 // Address parsing and matching: exact addresses, ranges, v4-mapped IPv6, prefix edge cases.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -21,6 +24,35 @@ TEST(ip_address, parses_strictly) {
   }
   EXPECT_FALSE(za::ip_address::parse(std::string_view("1.2.3.4\0", 8)));
   EXPECT_FALSE(za::ip_address::parse(std::string(100, '1')));
+}
+
+// The IPv4 parser is hand-written for speed (every ZAP request's address goes through it):
+// it must accept exactly what inet_pton accepts (glibc's inet_pton refuses leading zeros too),
+// on strings made of digits and dots, the only characters that get far in it.
+TEST(ip_address, parses_ipv4_like_inet_pton) {
+  std::mt19937 random(20261122);
+  const std::string alphabet = "0123456789.....25";
+  int accepted = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string text(1 + random() % 17, ' ');
+    for (char& c : text) c = alphabet[random() % alphabet.size()];
+    in_addr expected{};
+    const bool valid = ::inet_pton(AF_INET, text.c_str(), &expected) == 1;
+    const auto parsed = za::ip_address::parse(text);
+    ASSERT_EQ(parsed.has_value(), valid) << '"' << text << '"';
+    if (!valid) continue;
+    ++accepted;
+    ASSERT_TRUE(parsed->is_v4()) << text;
+    ASSERT_EQ(std::memcmp(parsed->bytes().data(), &expected, 4), 0) << text;
+  }
+  EXPECT_GT(accepted, 300);  // the generator does reach valid addresses (666 with this seed)
+  for (const char* bad :
+       {"1.2.3.1000", "999.1.1.1", "1.2.3.00", "1.2.3.4.", ".1.2.3.4", "1.2.3."}) {
+    EXPECT_FALSE(za::ip_address::parse(bad)) << bad;
+    za::address_rules rules;
+    rules.allow("0.0.0.0/0");
+    EXPECT_EQ(rules.match(bad), address_match::unlisted) << bad;
+  }
 }
 
 TEST(ip_address, round_trips_and_unmaps) {
