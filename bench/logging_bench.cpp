@@ -4,6 +4,8 @@
 //     record received, against spdlog's null_sink and basic_file_sink (a file in the build tree,
 //     flushed at the end) with the same pattern (spdlog's default) and message, and against
 //     PUBHandler in a python3 child with the same pattern feeding the same kind of SUB;
+//   - what libzmq alone carries to such a SUB: the same two frames per record, preformatted once,
+//     sent with blocking zmq_send (no sink, no formatting, no loss): the ceiling of any sink;
 //   - records lost at that rate with the default send HWM (every record should arrive), and,
 //     when some were, the highest rate at which none is: the logger paced at falling rates;
 //   - the p99 time of one log call while a subscriber is stalled (connected and subscribed but
@@ -211,6 +213,38 @@ double lossless_rate(std::uint64_t n, int hwm, double first_guess) {
   return NAN;
 }
 
+// ---- the wire alone ----
+
+// What libzmq itself carries from one publisher to the same kind of subscriber: the frames the
+// sink sends for one record (topic, then the record as the pattern formats it), preformatted
+// once and sent with plain blocking zmq_send on an XPUB with NODROP, so that nothing is lost and
+// nothing is formatted. No sink can deliver more records per second than this; the sink formats
+// every record and must never block.
+double wire_rate(std::uint64_t n) {
+  spdlog::details::log_msg record("bench", spdlog::level::info, "request 123456 served in 17 us");
+  spdlog::memory_buf_t formatted;
+  spdlog::pattern_formatter(pattern).format(record, formatted);
+  const std::string topic = "bench.INFO";
+  zmq::context_t context;
+  zmq::socket_t pub(context, zmq::socket_type::xpub);
+  pub.set(zmq::sockopt::linger, 0);
+  pub.set(zmq::sockopt::xpub_nodrop, 1);
+  pub.bind(loopback);
+  receiver sub(n, false, pub.get(zmq::sockopt::last_endpoint));
+  zmq::message_t subscription;
+  if (!pub.recv(subscription)) throw std::runtime_error("the SUB never subscribed");
+  const auto start = clock_type::now();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    if (zmq_send(pub.handle(), topic.data(), topic.size(), ZMQ_SNDMORE) < 0 ||
+        zmq_send(pub.handle(), formatted.data(), formatted.size(), 0) < 0) {
+      throw std::runtime_error(std::string("zmq_send: ") + zmq_strerror(zmq_errno()));
+    }
+  }
+  const auto [received, last] = sub.wait();
+  if (received != n) throw std::runtime_error("the wire lost records");
+  return static_cast<double>(received) / seconds_since(start, last);
+}
+
 // ---- pyzmq ----
 
 stream_figures pubhandler_rate(const options& opt) {
@@ -311,7 +345,7 @@ std::string count_text(std::uint64_t n) {
 }
 
 struct results {
-  std::vector<double> null_rate, file_rate, pub_rate, lossless_rate, json_rate, py_rate;
+  std::vector<double> null_rate, file_rate, pub_rate, lossless_rate, json_rate, py_rate, wire_rate;
   std::vector<double> p99_none, p99_stalled, p99_keeping;
   std::vector<std::uint64_t> pub_lost;
   std::uint64_t json_lost = 0, py_lost = 0;  // reported on stderr
@@ -341,6 +375,7 @@ void measure(const options& opt, results& r) {
       r.lossless_rate.push_back(f.lost == 0 ? f.rate
                                             : ::lossless_rate(opt.records, opt.hwm, f.rate * 0.95));
     });
+    attempt("the wire alone", [&] { r.wire_rate.push_back(::wire_rate(opt.records)); });
     attempt("pub_sink json", [&] {
       const auto f = pub_sink_rate(opt.records, zl::payload_format::json, opt.hwm, 0);
       r.json_rate.push_back(f.rate);
@@ -391,6 +426,7 @@ bool print(const options& opt, const results& r) {
   const auto [pub, pub_lost] = best_run(r.pub_rate, r.pub_lost);
   const double lossless = best(r.lossless_rate), json = best(r.json_rate);
   const double file = best(r.file_rate), null = best(r.null_rate), py = best(r.py_rate);
+  const double wire = best(r.wire_rate);
   const double none = median(r.p99_none), stalled = median(r.p99_stalled);
   const double keeping = median(r.p99_keeping);
   const std::string hwm = count_text(static_cast<std::uint64_t>(opt.hwm));
@@ -401,6 +437,11 @@ bool print(const options& opt, const results& r) {
                             zb::goal(std::isfinite(pub / file) && pub / file >= 0.5, ">= 0.5x")});
   zb::print_row(std::cout, {"  the same", rate_or_dash(pub), "spdlog null_sink (formats nothing)",
                             rate_or_dash(null), pub / null});
+  zb::print_row(std::cout, {"  the same", rate_or_dash(pub), "libzmq alone, XPUB->SUB same frames",
+                            rate_or_dash(wire), pub / wire});
+  zb::print_row(std::cout,
+                {"libzmq alone (no sink, no formatting)", rate_or_dash(wire),
+                 "spdlog basic_file_sink, same pattern", rate_or_dash(file), wire / file});
   if (opt.pyzmq) {
     zb::print_row(std::cout, {"  the same", rate_or_dash(pub), "pyzmq PUBHandler + 1 SUB, python3",
                               rate_or_dash(py), pub / py,
