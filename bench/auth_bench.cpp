@@ -36,6 +36,10 @@
 //                     [--czmq-folder 10000] [--cache DIR] [--python /usr/bin/python3]
 //                     [--zap-all-cpus] [--no-pyzmq] [--no-header] [--anchor-busy NS,...]
 //
+// The row "decide() alone" is the decision without sockets (the same policy and requests, in
+// batches of 8 like the handler): what ours spends per request, warm and with 1 MiB read between
+// batches.
+//
 // --anchor-busy 200,300 adds a row per value: the always-200 anchor spinning that many
 // nanoseconds per request, paired with the plain anchor like ours is. It shows what a given
 // amount of CPU per decision costs in this harness: with driver and handler sharing one CPU each
@@ -525,6 +529,9 @@ struct table {
 std::string rate_text(double v) {
   return zb::rate(v);
 }
+std::string nanoseconds_text(double v) {
+  return zb::seconds(v * 1e-9);
+}
 std::string bytes_text(double v) {
   return zb::bytes(v);
 }
@@ -564,6 +571,12 @@ void print_table(const table& t, const options& opt) {
     const auto busy = t.against_anchor("floor-busy-" + std::to_string(ns), true);
     t.row("  always-200 + " + std::to_string(ns) + " ns busy/request", busy.ours, floor_label,
           busy.anchor, rate_text, true, NAN, {}, busy.ratio);
+  }
+  // The decision alone, without sockets (see measure_decide): what ours spends per request.
+  if (const handler* d = t.find("decide"); d != nullptr && d->errors.empty() && !d->reps.empty()) {
+    t.row("  decide() alone, warm", {median(*d, zba::figure::decide_warm_ns)},
+          "the same, 1 MiB read per batch of 8", {median(*d, zba::figure::decide_cold_ns)},
+          nanoseconds_text, false);
   }
   t.row(against_others, zap_best, "CZMQ zauth, memory store + allow list", t.zap("czmq-memory"),
         rate_text, true, 3.0, ">= 3x");
@@ -689,6 +702,10 @@ int drive(const options& opt) {
       add("ours-flat", std::string(zba::ours_flat_kind), false, largest, false, opt.zap_seconds,
           opt.repeat);
     }
+  }
+  if (zba::ours_built()) {
+    add("decide", std::string(zba::decide_kind), false, largest, false, opt.zap_seconds,
+        opt.repeat);
   }
   for (const std::size_t ns : opt.anchor_busy_ns) {
     add("floor-busy-" + std::to_string(ns), std::string(zba::floor_busy_kind), false, largest,

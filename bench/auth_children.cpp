@@ -30,6 +30,7 @@
 #if ZMQSEC_BENCH_HAVE_OURS
 #include <zmq.hpp>
 
+#include <zmqsec/auth/policy.hpp>
 #include <zmqsec/auth/thread_authenticator.hpp>
 #include <zmqsec/certs/cert_store.hpp>
 #endif
@@ -318,6 +319,74 @@ figures measure_ours(const child_task& task) {
       false, &pairing);
 }
 
+/// The decision alone, without sockets: the policy ours is configured with (the folder and the
+/// allow rules), deciding the requests the driver sends, in batches of 8 as the handler does.
+/// Warm: batch after batch. Cold: 1 MiB (one core's L2 here) read between batches first, a
+/// rough stand-in for what the driver, libzmq and the context switches do to the caches between
+/// the handler's turns in the raw ZAP benchmark.
+figures measure_decide(const child_task& task) {
+  namespace za = zmqsec::auth;
+  za::policy_config config;
+  config.allow(read_words(task.rules));
+  config.configure_curve("*", task.folder);
+  const auto policy = config.build();
+  const auto keys = read_words(task.hits);
+  const auto addresses = read_words(task.addresses);
+  std::vector<std::array<unsigned char, 32>> raw(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i].size() != 40 || zmq_z85_decode(raw[i].data(), keys[i].c_str()) == nullptr) {
+      throw std::runtime_error(task.hits.string() + ": not a Z85 key");
+    }
+  }
+  std::vector<char> junk(1 << 20, 1);  // the L2 cache of one core here
+  za::zap_reply reply;
+  std::size_t next = 0;
+  long accepted = 0, checksum = 0;
+  const std::vector<std::string> ids = {"1", "22", "333", "4444", "55555", "666666", "7", "88"};
+  auto batches = [&](int count, bool cold) {
+    double seconds = 0;
+    for (int b = 0; b < count; ++b) {
+      if (cold) {
+        for (std::size_t j = 0; j < junk.size(); j += 64) checksum += junk[j];
+      }
+      std::array<std::array<std::string_view, 7>, 8> frames;
+      for (std::size_t i = 0; i < 8; ++i, ++next) {
+        const auto& key = raw[next % raw.size()];
+        frames[i] = {"1.0",
+                     ids[i],
+                     "",
+                     addresses[next % addresses.size()],
+                     "",
+                     "CURVE",
+                     std::string_view(reinterpret_cast<const char*>(key.data()), key.size())};
+      }
+      const auto start = clock_type::now();
+      for (auto& f : frames) {
+        if (za::decide(*policy, f, reply) == za::zap_outcome::reply &&
+            reply.status == za::zap_status::success) {
+          ++accepted;
+        }
+      }
+      seconds += std::chrono::duration<double>(clock_type::now() - start).count();
+    }
+    return seconds * 1e9 / (count * 8.0);
+  };
+  const int count = std::max(200, static_cast<int>(task.zap_seconds * 20000));
+  std::vector<double> warm, cold;
+  batches(count, false);  // warm-up
+  for (int round = 0; round < 5; ++round) {
+    warm.push_back(batches(count, false));
+    cold.push_back(batches(count / 10 + 1, true));
+  }
+  const long expected = static_cast<long>(next);
+  if (accepted != expected || checksum == 0) {
+    throw std::runtime_error("decide: " + std::to_string(expected - accepted) + " of " +
+                             std::to_string(expected) + " requests not accepted");
+  }
+  return {{std::string(figure::decide_warm_ns), median(warm)},
+          {std::string(figure::decide_cold_ns), median(cold)}};
+}
+
 /// The same handler with one certificate store per count, swapped in turn (configure_curve
 /// publishes a new policy; the rules stay): the rates with different counts are measured seconds
 /// apart in one process, so the machine's load hardly differs between them. Each round runs
@@ -384,6 +453,8 @@ int run_child(const child_task& task) {
 #if ZMQSEC_BENCH_HAVE_OURS
     } else if (task.kind == ours_kind) {
       out = measure_ours(task);
+    } else if (task.kind == decide_kind) {
+      out = measure_decide(task);
     } else if (task.kind == ours_flat_kind) {
       out = measure_ours_flat(task);
 #endif

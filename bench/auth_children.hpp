@@ -14,6 +14,7 @@ namespace zmqsec::bench::auth {
 /// The handlers measured in a C++ child.
 inline constexpr std::string_view floor_kind = "floor";              // always-200, then none
 inline constexpr std::string_view floor_busy_kind = "floor-busy";    // always-200 + busy_ns
+inline constexpr std::string_view decide_kind = "decide";            // decide() alone, no sockets
 inline constexpr std::string_view ours_kind = "ours";                // thread_authenticator
 inline constexpr std::string_view ours_flat_kind = "ours-flat";      // ... swapping its stores
 inline constexpr std::string_view czmq_memory_kind = "czmq-memory";  // zauth + in-memory store
@@ -36,6 +37,9 @@ inline constexpr std::string_view hs_anchor_rate = "hs_anchor_rate";
 inline constexpr std::string_view hs_ratio = "hs_ratio";
 // ours-flat: flat_rate_N_R, the rate with N certificates in round R, and flat_failures.
 inline constexpr std::string_view flat_failures = "flat_failures";
+// decide: nanoseconds per decision, warm (back to back) and cold (1 MiB read between batches).
+inline constexpr std::string_view decide_warm_ns = "decide_warm_ns";
+inline constexpr std::string_view decide_cold_ns = "decide_cold_ns";
 }  // namespace figure
 
 /// One measurement: the handler of kind, configured with the certificates of folder (whose keys
