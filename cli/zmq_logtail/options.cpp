@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "../common/parse_arguments.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -57,16 +59,9 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
       ->type_name("FILE");
   app.add_option("-n,--count", opts.count, "Exit after N records")->type_name("N");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
-      app.exit(e);
-      return exit_success;
-    }
-    report_error(e.what());
-    std::cerr << "Run 'zmq-logtail --help' for more information.\n";
-    return exit_bad_input;
+  if (const auto status = zmqsec::cli::parse_arguments(app, argc, argv, "zmq-logtail", report_error,
+                                                       exit_success, exit_bad_input)) {
+    return status;
   }
   opts.color = color == "always"  ? color_mode::always
                : color == "never" ? color_mode::never

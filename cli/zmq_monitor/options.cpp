@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "../common/parse_arguments.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -72,16 +74,9 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
       ->type_name("NAME")
       ->allow_extra_args(false);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
-      app.exit(e);
-      return exit_success;
-    }
-    report_error(e.what());
-    std::cerr << "Run 'zmq-monitor --help' for more information.\n";
-    return exit_bad_input;
+  if (const auto status = zmqsec::cli::parse_arguments(app, argc, argv, "zmq-monitor", report_error,
+                                                       exit_success, exit_bad_input)) {
+    return status;
   }
   if (connect_to.empty() && bind_at.empty()) {
     report_error("give --connect ENDPOINT or --bind ENDPOINT");

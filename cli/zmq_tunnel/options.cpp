@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "../common/parse_arguments.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -115,16 +117,9 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
       ->check(CLI::Range(0.1, 1.0e6))
       ->capture_default_str();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
-      app.exit(e);
-      return exit_success;
-    }
-    report_error(e.what());
-    std::cerr << "Run 'zmq-tunnel --help' for more information.\n";
-    return exit_bad_input;
+  if (const auto status = zmqsec::cli::parse_arguments(app, argc, argv, "zmq-tunnel", report_error,
+                                                       exit_success, exit_bad_input)) {
+    return status;
   }
   // Both addresses are checked here, so that a typo fails before any SSH work.
   try {
