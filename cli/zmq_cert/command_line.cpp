@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstring>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -185,6 +186,14 @@ int run_command_line(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
     report_error(redact_keys(e.what(), argc, argv));
+    // One Z85 key in 85 starts with '-', and CLI11 takes such an argument for an option.
+    for (int i = 1; i < argc; ++i) {
+      if (argv[i][0] == '-' && std::strlen(argv[i]) == 40 && std::strcmp(argv[i - 1], "--") != 0) {
+        std::cerr << "An argument that starts with '-' (one Z85 key in 85 does) goes after \"--\", "
+                     "as in: zmq-cert public -- KEY\n";
+        break;
+      }
+    }
     std::cerr << "Run 'zmq-cert --help' for more information.\n";
     return exit_bad_input;
   }

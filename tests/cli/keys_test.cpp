@@ -24,6 +24,15 @@ printed_keypair keypair_from_text() {
   return {line_value(r.out, "public: "), line_value(r.out, "secret: ")};
 }
 
+// A keypair whose secret key can be passed as an argument as it is: one in 85 Z85 keys starts
+// with '-', which CLI11 takes for an option (such keys need "--", tested below).
+printed_keypair keypair_for_an_argument() {
+  for (;;) {
+    auto keys = keypair_from_text();
+    if (keys.secret_key.empty() || keys.secret_key.front() != '-') return keys;
+  }
+}
+
 }  // namespace
 
 TEST(zmq_cert_keypair, prints_a_public_and_a_secret_key_that_belong_together) {
@@ -59,7 +68,7 @@ TEST(zmq_cert_keypair, json_is_an_object_with_public_and_secret) {
 }
 
 TEST(zmq_cert_public, prints_the_public_key_of_a_secret_key) {
-  const auto keys = keypair_from_text();
+  const auto keys = keypair_for_an_argument();
   const auto r = zmq_cert({"public", keys.secret_key});
   EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.out, keys.public_key + "\n");
@@ -72,6 +81,14 @@ TEST(zmq_cert_public, reads_the_secret_key_from_stdin_with_a_dash) {
   const auto r = zmq_cert({"public", "-"}, zmqsec::testing::with_input(input));
   EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.out, keys.public_key + "\n");
+}
+
+TEST(zmq_cert_public, says_how_to_pass_a_key_that_starts_with_a_dash) {
+  const std::string key = "-bcdefghij0123456789abcdefghij0123456789";
+  const auto r = zmq_cert({"public", key});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_NE(r.err.find("goes after \"--\""), std::string::npos) << r;
+  EXPECT_EQ(r.err.find(key), std::string::npos) << r;  // never repeated: it may be a secret
 }
 
 TEST(zmq_cert_public, takes_a_key_that_starts_with_a_dash_after_double_dash) {
