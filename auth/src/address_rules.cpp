@@ -452,10 +452,9 @@ address_match address_rules::match(std::string_view address) const noexcept {
   if (empty()) return address_match::unlisted;
   // The common case, an IPv4 peer: parsed straight into the number the table is keyed by.
   if (const auto v4 = parse_v4_number(address)) return tables_->match_v4(*v4);
-  if (address.find(':') != std::string_view::npos) {
-    address = address.substr(0, address.find('%'));  // "fe80::1%eth0"
-  }
-  const auto parsed = ip_address::parse(address);
+  // Not IPv4, so IPv6 or nothing; the zone id of "fe80::1%eth0" is not part of the address.
+  if (address.find(':') == std::string_view::npos) return address_match::unlisted;
+  const auto parsed = ip_address::parse(address.substr(0, address.find('%')));
   if (!parsed) return address_match::unlisted;
   return tables_->match(*parsed);
 }

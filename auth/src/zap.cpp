@@ -136,7 +136,7 @@ zap_parse_result parse_zap_request(std::span<const std::string_view> frames) noe
   }
 
   request.version = frames[version_frame];
-  if (!equals(request.version, "1.0")) return malformed(result, "unsupported ZAP version");
+  if (request.version != zap_version) return malformed(result, "unsupported ZAP version");
   if (frames.size() <= mechanism_frame) return malformed(result, "missing frames");
 
   // Each field is taken only once it passed its bound, so that an observer of a malformed
