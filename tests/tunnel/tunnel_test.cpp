@@ -286,7 +286,12 @@ TEST_P(tunnel_test, refused_destination_closes_that_connection_only_and_is_repor
   char byte;
   EXPECT_LE(::recv(fd, &byte, 1, 0), 0);  // EOF or reset, within the timeout
   ::close(fd);
-  EXPECT_TRUE(wait_until([&] { return t.stats().connections_refused >= 1; }));
+  // The openssh backend counts the refusal and records ssh's message as it reads ssh's log, not
+  // in one step: wait for both.
+  EXPECT_TRUE(wait_until([&] {
+    return t.stats().connections_refused >= 1 &&
+           t.last_error().find("refused") != std::string::npos;
+  }));
   EXPECT_THAT(t.last_error(), HasSubstr("refused"));
   EXPECT_TRUE(t.is_alive());
 }
