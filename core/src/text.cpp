@@ -1,0 +1,123 @@
+#include <zmqsec/core/text.hpp>
+
+#include <ctime>
+
+namespace zmqsec::core {
+namespace {
+
+void append_hex_byte(std::string& out, unsigned char byte) {
+  out += "\\x";
+  out += detail::hex_digits[byte >> 4];
+  out += detail::hex_digits[byte & 0xF];
+}
+
+// Decodes the valid UTF-8 sequence of length bytes at text[0].
+char32_t code_point(std::string_view text, std::size_t length) noexcept {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  if (length == 1) return byte(0);
+  char32_t cp = byte(0) & (0xFF >> (length + 1));
+  for (std::size_t k = 1; k < length; ++k) cp = (cp << 6) | (byte(k) & 0x3F);
+  return cp;
+}
+
+void write_digits(char* out, unsigned value, int count) noexcept {
+  for (int i = count - 1; i >= 0; --i, value /= 10) out[i] = static_cast<char>('0' + value % 10);
+}
+
+}  // namespace
+
+std::size_t utf8_sequence_length(std::string_view text) noexcept {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const auto continuation = [&](std::size_t i) {
+    return i < text.size() && (byte(i) & 0xC0) == 0x80;
+  };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    if (!continuation(1) || !continuation(2)) return 0;
+    if (lead == 0xE0 && byte(1) < 0xA0) return 0;   // overlong
+    if (lead == 0xED && byte(1) >= 0xA0) return 0;  // surrogate
+    return 3;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    if (!continuation(1) || !continuation(2) || !continuation(3)) return 0;
+    if (lead == 0xF0 && byte(1) < 0x90) return 0;   // overlong
+    if (lead == 0xF4 && byte(1) >= 0x90) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+std::string escape_for_log(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7F && c != '"' && c != '\\') {
+      out += c;
+    } else {
+      append_hex_byte(out, byte);
+    }
+  }
+  return out;
+}
+
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t length = utf8_sequence_length(text.substr(i));
+    if (length == 0) {
+      append_hex_byte(out, static_cast<unsigned char>(text[i++]));
+      continue;
+    }
+    const char32_t cp = code_point(text.substr(i), length);
+    if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp < 0x20 || cp == 0x7F) {
+      append_hex_byte(out, static_cast<unsigned char>(cp));
+    } else if (cp >= 0x80 && cp <= 0x9F) {  // C1 controls: terminals act on some of them
+      out += "\\u00";
+      out += detail::hex_digits[cp >> 4];
+      out += detail::hex_digits[cp & 0xF];
+    } else {
+      out.append(text.substr(i, length));
+    }
+    i += length;
+  }
+  return out;
+}
+
+std::string json_string(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  append_json_string(out, text);
+  return out;
+}
+
+std::string_view utc_timestamp::format(std::chrono::system_clock::time_point when) noexcept {
+  const auto since_epoch = when.time_since_epoch();
+  const auto second = std::chrono::floor<std::chrono::seconds>(since_epoch);
+  if (second.count() != second_) {
+    const auto t = static_cast<std::time_t>(second.count());
+    std::tm utc{};
+    ::gmtime_r(&t, &utc);
+    std::strftime(text_, sizeof text_, "%Y-%m-%dT%H:%M:%S", &utc);
+    second_ = second.count();
+  }
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(since_epoch - second);
+  text_[19] = '.';
+  write_digits(text_ + 20, static_cast<unsigned>(micros.count()), 6);
+  text_[26] = 'Z';
+  return {text_, size};
+}
+
+std::string rfc3339_utc(std::chrono::system_clock::time_point when) {
+  utc_timestamp stamp;
+  return std::string(stamp.format(when));
+}
+
+}  // namespace zmqsec::core

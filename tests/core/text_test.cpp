@@ -1,0 +1,65 @@
+#include <chrono>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <zmqsec/core/text.hpp>
+
+namespace {
+
+using namespace zmqsec::core;
+
+TEST(text_test, escape_for_log_keeps_printable_ascii_and_escapes_the_rest) {
+  EXPECT_EQ(escape_for_log("alice 127.0.0.1"), "alice 127.0.0.1");
+  EXPECT_EQ(escape_for_log("a\nb"), "a\\x0ab");
+  EXPECT_EQ(escape_for_log("say \"hi\"\\"), "say \\x22hi\\x22\\x5c");
+  EXPECT_EQ(escape_for_log("\x1b[31m"), "\\x1b[31m");
+  EXPECT_EQ(escape_for_log("caf\xc3\xa9"), "caf\\xc3\\xa9");
+}
+
+TEST(text_test, printable_keeps_utf8_and_escapes_controls_and_broken_bytes) {
+  EXPECT_EQ(printable("caf\xc3\xa9 \xe6\x97\xa5"), "caf\xc3\xa9 \xe6\x97\xa5");
+  EXPECT_EQ(printable("a\nb\tc"), "a\\nb\\tc");
+  EXPECT_EQ(printable("\x1b"), "\\x1b");
+  EXPECT_EQ(printable("\xc2\x9b"), "\\u009b");  // C1 CSI
+  EXPECT_EQ(printable("x\xff"), "x\\xff");
+  EXPECT_EQ(printable("\xe0\x80\xaf"), "\\xe0\\x80\\xaf");  // overlong '/'
+}
+
+TEST(text_test, json_string_passes_utf8_through_and_escapes_controls) {
+  EXPECT_EQ(json_string("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
+  EXPECT_EQ(json_string("\xf0\x9f\x94\x92 lock"), "\"\xf0\x9f\x94\x92 lock\"");
+  EXPECT_EQ(json_string("q\"b\\n\n\r\t\x01"), "\"q\\\"b\\\\n\\n\\r\\t\\u0001\"");
+  EXPECT_EQ(json_string(std::string("a\0b", 3)), "\"a\\u0000b\"");
+}
+
+TEST(text_test, json_string_replaces_bytes_that_are_not_utf8) {
+  EXPECT_EQ(json_string("a\xff"), "\"a\\ufffd\"");
+  EXPECT_EQ(json_string("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // a surrogate
+  EXPECT_EQ(json_string("\xc3"), "\"\\ufffd\"");                       // cut short
+}
+
+TEST(text_test, append_json_name_separates_members) {
+  std::string out = "{";
+  append_json_name(out, "a", true);
+  out += "1";
+  append_json_name(out, "b");
+  out += "2}";
+  EXPECT_EQ(out, "{\"a\":1,\"b\":2}");
+}
+
+TEST(text_test, utc_timestamp_is_rfc3339_with_microseconds) {
+  using namespace std::chrono;
+  const auto when = sys_days{year{2026} / 12 / 2} + hours{10} + minutes{4} + seconds{5} +
+                    microseconds{123456};
+  EXPECT_EQ(rfc3339_utc(time_point_cast<system_clock::duration>(when)),
+            "2026-12-02T10:04:05.123456Z");
+  utc_timestamp stamp;
+  EXPECT_EQ(stamp.format(time_point_cast<system_clock::duration>(when)),
+            "2026-12-02T10:04:05.123456Z");
+  EXPECT_EQ(stamp.format(time_point_cast<system_clock::duration>(when + microseconds{1})),
+            "2026-12-02T10:04:05.123457Z");
+  EXPECT_EQ(stamp.format(time_point_cast<system_clock::duration>(when + seconds{60})),
+            "2026-12-02T10:05:05.123456Z");
+}
+
+}  // namespace
