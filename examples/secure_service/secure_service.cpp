@@ -81,16 +81,6 @@ bool parse(int argc, char** argv, options& opt) {
   return !opt.cert.empty() && !opt.clients.empty();
 }
 
-// A CURVE server socket with the server's secret key, asking the authenticator about every
-// client under zap_domain. The key goes to libzmq as its 32 raw bytes, never as text.
-void make_curve_server(zmq::socket_t& socket, const zc::certificate& cert, const char* zap_domain) {
-  const auto& secret = cert.secret_key->bytes();
-  socket.set(zmq::sockopt::curve_server, 1);
-  socket.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(secret.data(), secret.size()));
-  socket.set(zmq::sockopt::zap_domain, zap_domain);
-  socket.set(zmq::sockopt::linger, 0);
-}
-
 // A property libzmq attached to a message from the ZAP reply ("User-Id", certificate metadata).
 std::string property(zmq::message_t& message, const char* name) {
   try {
@@ -111,7 +101,8 @@ int serve(const options& opt) {
 
   // The log: to stderr here, and to whoever the authenticator lets subscribe.
   zmq::socket_t log_socket(context, zmq::socket_type::xpub);
-  make_curve_server(log_socket, cert, "logs");
+  za::make_curve_server(log_socket, cert, "logs");  // fails closed: see below
+  log_socket.set(zmq::sockopt::linger, 0);
   log_socket.bind(opt.log_bind);
   auto stream = std::make_shared<zl::pub_sink_mt>(std::move(log_socket));
   stream->set_root_topic("secure_service");
@@ -128,7 +119,11 @@ int serve(const options& opt) {
   auth.start();
 
   zmq::socket_t server(context, zmq::socket_type::router);
-  make_curve_server(server, cert, "service");
+  // A CURVE server whose every client goes through the authenticator, and which refuses them all
+  // while no authenticator answers (before start(), after stop()): libzmq alone would admit any
+  // CURVE client then.
+  za::make_curve_server(server, cert, "service");
+  server.set(zmq::sockopt::linger, 0);
   server.bind(opt.bind);
   const std::string endpoint = server.get(zmq::sockopt::last_endpoint);
 

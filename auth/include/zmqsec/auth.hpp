@@ -10,5 +10,6 @@
 #include <zmqsec/auth/deferred.hpp>
 #include <zmqsec/auth/passwords.hpp>
 #include <zmqsec/auth/policy.hpp>
+#include <zmqsec/auth/server_socket.hpp>
 #include <zmqsec/auth/thread_authenticator.hpp>
 #include <zmqsec/auth/zap.hpp>
