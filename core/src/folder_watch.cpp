@@ -24,6 +24,9 @@ constexpr std::uint32_t folder_mask = IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO |
 constexpr std::uint32_t parent_mask = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
                                       IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
 
+// read(2)s of the queue per read_changes() (16 KiB each): see read_changes() in the header.
+constexpr int max_reads_per_call = 64;
+
 struct event_bit {
   std::uint32_t inotify;
   std::uint32_t reported;
@@ -51,13 +54,10 @@ std::filesystem::path normal_folder_path(const std::filesystem::path& folder) {
 
 }  // namespace
 
-folder_watch::folder_watch(std::filesystem::path folder) : folder_watch(std::move(folder), {}) {}
-
-folder_watch::folder_watch(std::filesystem::path folder, options opts)
+folder_watch::folder_watch(std::filesystem::path folder)
     : path_(normal_folder_path(folder)),
       name_(path_.filename().string()),
       parent_(path_.parent_path()),
-      options_(opts),
       inotify_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
   if (inotify_) return;
   const int err = errno;
@@ -69,7 +69,7 @@ folder_watch::folder_watch(std::filesystem::path folder, options opts)
 folder_watch::~folder_watch() = default;  // closing the instance removes its watches
 
 folder_watch::attachment folder_watch::attach() {
-  if (options_.watch_parent && parent_wd_ < 0 && !name_.empty()) {
+  if (parent_wd_ < 0 && !name_.empty()) {
     // Failing, the folder's replacement is seen only by a later attach(); the folder's own
     // watch still works, so this is no reason to fail.
     parent_wd_ = ::inotify_add_watch(inotify_.get(), parent_.c_str(), parent_mask);
@@ -99,7 +99,7 @@ folder_changes folder_watch::read_changes() {
   alignas(inotify_event) char buffer[16 * 1024];
   folder_changes changes;
   entry_index_.clear();
-  for (int reads = 0; reads < options_.max_reads;) {
+  for (int reads = 0; reads < max_reads_per_call;) {
     const ssize_t n = ::read(inotify_.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) break;

@@ -48,7 +48,7 @@ struct folder_event {
   static constexpr std::uint32_t deleted = 1u << 4;
   static constexpr std::uint32_t attributes = 1u << 5;
   static constexpr std::uint32_t is_folder = 1u << 6;  // the name is a subfolder
-  /// The name now means something else or nothing (any of the above but written/attributes).
+  /// The name now means another file or none: created, moved in or out, deleted.
   static constexpr std::uint32_t name_changed = created | moved_in | moved_out | deleted;
 };
 
@@ -70,14 +70,6 @@ struct folder_changes {
 
 class folder_watch {
  public:
-  struct options {
-    /// Also watch the parent, to see the folder replaced (a new inode under the same name).
-    bool watch_parent = true;
-    /// read(2)s of the event queue per read_changes(), so that a flood that never pauses
-    /// cannot keep the owner from acting on what it has; fd() stays readable if more is queued.
-    int max_reads = 64;
-  };
-
   /// Where attach() left the watch. The kernel gives a watched inode the same watch
   /// descriptor again, so "same" means the path still names the very folder watched before.
   enum class attachment {
@@ -89,7 +81,6 @@ class folder_watch {
   /// Creates the inotify instance; watches nothing until attach(). Throws zmqsec::error (errno)
   /// if no instance can be had (EMFILE: see /proc/sys/fs/inotify/max_user_instances).
   explicit folder_watch(std::filesystem::path folder);
-  folder_watch(std::filesystem::path folder, options opts);
   folder_watch(const folder_watch&) = delete;
   folder_watch& operator=(const folder_watch&) = delete;
   ~folder_watch();
@@ -102,11 +93,15 @@ class folder_watch {
   /// The errno of the last attach() that returned lost; 0 after one that did not.
   int attach_error() const noexcept { return attach_error_; }
 
-  /// Whether the folder is watched now (attached, and not seen gone since).
+  /// Whether a folder is watched now: from an attach() that was not lost until the folder is
+  /// seen gone. An attach() lost for another reason than ENOENT or ENOTDIR (EACCES, say) keeps
+  /// watching the folder it had, whose permissions coming back are an event.
   bool attached() const noexcept { return folder_wd_ >= 0; }
 
-  /// Drains the queued events (at most options.max_reads reads) into one coalesced value. An
-  /// empty value when nothing is queued. Throws zmqsec::error if the queue cannot be read.
+  /// Drains the queued events into one coalesced value (empty when nothing is queued). It reads
+  /// a bounded amount, so that a flood that never pauses cannot keep the owner from acting on
+  /// what it has; fd() stays readable if more is queued. Throws zmqsec::error if the queue
+  /// cannot be read.
   folder_changes read_changes();
 
   /// The inotify descriptor to poll for POLLIN.
@@ -123,7 +118,6 @@ class folder_watch {
   std::filesystem::path path_;
   std::string name_;  // the folder's last component, as its parent's events name it
   std::filesystem::path parent_;
-  options options_;
   zmqsec::detail::unique_fd inotify_;
   int folder_wd_ = -1;
   int parent_wd_ = -1;
