@@ -23,20 +23,11 @@ std::filesystem::path folder_path(const std::filesystem::path& dir) {
   return path;
 }
 
-std::unique_ptr<core::folder_watch> watch_if(bool follow, const std::filesystem::path& dir) {
-  if (!follow) return nullptr;
-  try {
-    return std::make_unique<core::folder_watch>(dir);
-  } catch (const zmqsec::error& e) {
-    throw zmqsec::error(e.code(), "cannot follow " + dir.string() + ": " + e.what());
-  }
-}
-
 class folder_store final : public store_state {
  public:
   folder_store(std::filesystem::path dir, cert_store_options options)
       : store_state(std::move(options.on_change)),
-        watch_(watch_if(options.follow, dir)),
+        watch_(options.follow ? std::make_unique<core::folder_watch>(dir) : nullptr),
         source_(std::move(dir), watch_.get(), publisher) {
     std::lock_guard lock(update_mutex_);
     source_.load();
