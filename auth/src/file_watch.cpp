@@ -1,10 +1,7 @@
 #include "file_watch.hpp"
 
 #include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,83 +9,65 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
-#include <map>
 #include <mutex>
 #include <string>
-#include <string_view>
 #include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include <zmqsec/detail/unique_fd.hpp>
+#include <zmqsec/core/folder_watch.hpp>
+#include <zmqsec/core/wakeup_fd.hpp>
+#include <zmqsec/core/worker.hpp>
 #include <zmqsec/error.hpp>
 
 namespace zmqsec::auth::detail {
 
 namespace {
 
-// What happens to a folder's entries that can change a watched file. IN_MODIFY is left out on
-// purpose: the file is read when the writer closes it, not halfway through its writing.
-constexpr std::uint32_t folder_mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |
-                                      IN_DELETE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
-                                      IN_ONLYDIR;
+using clock = std::chrono::steady_clock;
+using core::folder_watch;
 
-constexpr int retry_interval_ms = 1000;  // how often a folder that went away is looked for
+constexpr auto retry_interval = std::chrono::seconds(1);  // how often a gone folder is looked for
 
-using zmqsec::detail::unique_fd;
+struct file_entry {
+  std::string name;             // within the folder
+  std::filesystem::path given;  // as given to add()
+  bool link = false;            // a symbolic link when added
+};
 
-int checked(int fd, const char* what) {
-  if (fd < 0) {
-    int err = errno;
-    std::string text = std::string("cannot follow password files: ") + what;
-    if (err == EMFILE && std::string_view(what) == "inotify_init1") {
-      text += " (too many inotify instances: see /proc/sys/fs/inotify/max_user_instances)";
-    }
-    throw zmqsec::error::from_errno(err, text);
-  }
-  return fd;
+struct folder_entry {
+  explicit folder_entry(const std::filesystem::path& path) : watch(path) {}
+  folder_watch watch;
+  bool lost = false;  // gone (removed, renamed away): retried every second
+  std::vector<file_entry> files;
+};
+
+// A file created and nothing more yet is read when its writer closes it; a link, or a hard link
+// to an existing (non-empty) file, is complete at once.
+bool complete_at_creation(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::lstat(file.c_str(), &st) != 0) return false;
+  return S_ISLNK(st.st_mode) || st.st_size != 0;
 }
 
 }  // namespace
 
 struct file_watch::state {
-  struct file_entry {
-    std::string name;             // within the folder
-    std::filesystem::path given;  // as given to add()
-    bool link = false;            // a symbolic link when added
-  };
-  struct folder_entry {
-    std::filesystem::path path;
-    int wd = -1;  // -1: not watched now (gone; retried)
-    std::vector<file_entry> files;
-  };
-
   state(change_callback change, warning_callback warning)
-      : on_change(std::move(change)),
-        on_warning(std::move(warning)),
-        inotify(checked(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC), "inotify_init1")),
-        wake(checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")) {}
+      : on_change(std::move(change)), on_warning(std::move(warning)) {}
 
   change_callback on_change;
   warning_callback on_warning;
-  unique_fd inotify;
-  unique_fd wake;
+  core::wakeup_fd folders_added;  // the worker polls a new folder's watch from its next round
 
-  mutable std::mutex mutex;  // guards folders; never held while calling back
-  std::vector<folder_entry> folders;
+  mutable std::mutex mutex;  // guards folders and the watches in them; never held calling back
+  std::vector<std::unique_ptr<folder_entry>> folders;  // only ever grows: indexes stay valid
 
-  std::thread thread;
+  // One round's findings, gathered under mutex and reported after it.
+  std::vector<std::filesystem::path> changed;
+  std::vector<std::string> warnings;
 
-  folder_entry* folder_of(int wd) {
-    for (auto& folder : folders) {
-      if (folder.wd == wd) return &folder;
-    }
-    return nullptr;
-  }
-  bool any_lost() const {
-    return std::any_of(folders.begin(), folders.end(), [](const auto& f) { return f.wd < 0; });
-  }
+  core::worker worker;  // last: stopped before the rest goes
 
   void warn(const std::string& text) const {
     if (!on_warning) return;
@@ -97,18 +76,135 @@ struct file_watch::state {
     } catch (...) {  // a warning that cannot be given is not worth more than that
     }
   }
+
+  void all_files_of(const folder_entry& folder) {
+    for (const auto& entry : folder.files) changed.push_back(entry.given);
+  }
+
+  // What the folder's path names now: the same folder (nothing to say), a folder back or
+  // replaced, or a folder gone (its files count as changed both times).
+  void check_folder(folder_entry& folder) {
+    const auto now = folder.watch.attach();
+    // Lost but still watched (EACCES, say): the folder is there, only not readable now.
+    if (now == folder_watch::attachment::same ||
+        (now == folder_watch::attachment::lost && folder.watch.attached())) {
+      return;
+    }
+    const bool was_lost = folder.lost;
+    folder.lost = now == folder_watch::attachment::lost;
+    if (was_lost && folder.lost) return;
+    all_files_of(folder);
+    if (folder.lost) {
+      warnings.push_back(folder.watch.folder().string() +
+                         " is gone; looking for it again every second");
+    }
+  }
+
+  void note(folder_entry& folder, const core::folder_changes& changes) {
+    if (changes.rescan) {
+      for (const auto& each : folders) all_files_of(*each);
+    }
+    if (changes.folder_changed) check_folder(folder);
+    for (const auto& event : changes.entries) {
+      for (const auto& file : folder.files) {
+        if (file.name == event.name) {
+          if (!event.only_created() || complete_at_creation(folder.watch.folder() / file.name)) {
+            changed.push_back(file.given);
+          }
+        } else if (file.link && (event.what & core::folder_event::name_changed) != 0) {
+          changed.push_back(file.given);
+        }
+      }
+    }
+  }
+
+  void read_folder(folder_entry& folder) {
+    try {
+      note(folder, folder.watch.read_changes());
+    } catch (const std::exception& e) {
+      warnings.push_back(std::string("file watch: read: ") + e.what());
+    }
+  }
+
+  void run();
+  bool wait(std::vector<pollfd>& fds, clock::time_point next_retry);
+  void report();
 };
+
+// Waits for events on the watches, a folder added, the stop request, or the next retry of a
+// gone folder; false once the worker is to stop.
+bool file_watch::state::wait(std::vector<pollfd>& fds, clock::time_point next_retry) {
+  int timeout = -1;
+  fds.assign({{worker.stop_fd(), POLLIN, 0}, {folders_added.fd(), POLLIN, 0}});
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& folder : folders) fds.push_back({folder->watch.fd(), POLLIN, 0});
+    if (std::any_of(folders.begin(), folders.end(), [](const auto& f) { return f->lost; })) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(next_retry - clock::now());
+      timeout = static_cast<int>(std::clamp<std::int64_t>(
+          left.count(), 0, std::chrono::milliseconds(retry_interval).count()));
+    }
+  }
+  for (;;) {
+    const int ready = ::poll(fds.data(), fds.size(), timeout);
+    if (ready >= 0) break;
+    if (errno == EINTR) continue;
+    warn(std::string("file watch stopped: poll: ") + std::strerror(errno));
+    return false;
+  }
+  if (fds[0].revents & POLLIN) return false;
+  if (fds[1].revents & POLLIN) folders_added.drain();
+  return true;
+}
+
+void file_watch::state::run() {
+  std::vector<pollfd> fds;
+  auto next_retry = clock::now();
+  while (wait(fds, next_retry)) {
+    {
+      std::lock_guard lock(mutex);
+      for (std::size_t i = 2; i < fds.size(); ++i) {
+        if (fds[i].revents & POLLIN) read_folder(*folders[i - 2]);
+      }
+      if (const auto now = clock::now(); now >= next_retry) {
+        next_retry = now + retry_interval;
+        for (const auto& folder : folders) {
+          if (folder->lost) check_folder(*folder);
+        }
+      }
+    }
+    report();
+  }
+}
+
+// Gives the round's warnings and changes to the callbacks, outside the mutex.
+void file_watch::state::report() {
+  for (const auto& warning : warnings) warn(warning);
+  warnings.clear();
+  if (changed.empty()) return;
+  std::sort(changed.begin(), changed.end());
+  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  try {
+    if (on_change) on_change(changed);
+  } catch (const std::exception& e) {
+    warn(std::string("file watch: reloading failed: ") + e.what());
+  } catch (...) {
+    warn("file watch: reloading failed");
+  }
+  changed.clear();
+}
 
 file_watch::file_watch(change_callback on_change, warning_callback on_warning)
     : state_(std::make_unique<state>(std::move(on_change), std::move(on_warning))) {
-  state_->thread = std::thread([this] { run(); });
+  state_->worker.start("zmqsec-files", [this](const core::stop_view&) { run(); });
 }
 
 file_watch::~file_watch() {
-  std::uint64_t one = 1;
-  // The eventfd counter cannot overflow from one write; a failure would leave nothing to do.
-  [[maybe_unused]] auto written = ::write(state_->wake.get(), &one, sizeof one);
-  if (state_->thread.joinable()) state_->thread.join();
+  state_->worker.stop();
+}
+
+void file_watch::run() {
+  state_->run();
 }
 
 void file_watch::add(const std::filesystem::path& file) {
@@ -117,156 +213,41 @@ void file_watch::add(const std::filesystem::path& file) {
   if (name.empty() || name == "." || name == "..") {
     throw zmqsec::error(errc::invalid_argument, file.string() + ": not a file name");
   }
-  std::filesystem::path folder_path = absolute.parent_path();
+  const std::filesystem::path folder_path = absolute.parent_path();
   std::error_code ignored;
-  bool link = std::filesystem::is_symlink(absolute, ignored);
+  const bool link = std::filesystem::is_symlink(absolute, ignored);
 
   std::lock_guard lock(state_->mutex);
-  auto folder = std::find_if(state_->folders.begin(), state_->folders.end(),
-                             [&](const auto& f) { return f.path == folder_path; });
-  int wd = folder != state_->folders.end() ? folder->wd : -1;
-  if (wd < 0) {
-    wd = ::inotify_add_watch(state_->inotify.get(), folder_path.c_str(), folder_mask);
-    if (wd < 0) {
-      throw zmqsec::error::from_errno(errno, "cannot watch " + folder_path.string());
+  auto& folders = state_->folders;
+  auto folder = std::find_if(folders.begin(), folders.end(),
+                             [&](const auto& f) { return f->watch.folder() == folder_path; });
+  if (folder == folders.end() || (*folder)->lost) {
+    auto entry = folder == folders.end() ? std::make_unique<folder_entry>(folder_path) : nullptr;
+    auto& watch = entry ? entry->watch : (*folder)->watch;
+    if (watch.attach() == folder_watch::attachment::lost) {
+      throw zmqsec::error::from_errno(watch.attach_error(), "cannot watch " + folder_path.string());
     }
-    // Two paths of one folder (through a link) share the kernel's watch: keep one entry.
-    if (auto* same = state_->folder_of(wd); same != nullptr) {
-      folder = std::find_if(state_->folders.begin(), state_->folders.end(),
-                            [&](const auto& f) { return &f == same; });
-    } else if (folder == state_->folders.end()) {
-      state_->folders.push_back({folder_path, wd, {}});
-      folder = std::prev(state_->folders.end());
-    } else {
-      folder->wd = wd;
+    if (entry) {
+      folders.push_back(std::move(entry));
+      folder = std::prev(folders.end());
+      state_->folders_added.notify();
     }
+    (*folder)->lost = false;
   }
-  auto& files = folder->files;
-  bool known = std::any_of(files.begin(), files.end(),
-                           [&](const auto& f) { return f.given == file && f.name == name; });
+  auto& files = (*folder)->files;
+  const bool known = std::any_of(files.begin(), files.end(),
+                                 [&](const auto& f) { return f.given == file && f.name == name; });
   if (!known) files.push_back({name, file, link});
 }
 
 bool file_watch::contains(const std::filesystem::path& file) const {
   std::lock_guard lock(state_->mutex);
   for (const auto& folder : state_->folders) {
-    for (const auto& entry : folder.files) {
+    for (const auto& entry : folder->files) {
       if (entry.given == file) return true;
     }
   }
   return false;
-}
-
-void file_watch::run() {
-  state& s = *state_;
-  // Large enough for many events at once; aligned as the kernel writes struct inotify_event.
-  alignas(inotify_event) char buffer[16 * 1024];
-  std::vector<std::filesystem::path> changed;
-
-  auto all_files_of = [&changed](const state::folder_entry& folder) {
-    for (const auto& entry : folder.files) changed.push_back(entry.given);
-  };
-
-  auto next_retry = std::chrono::steady_clock::now();
-  for (;;) {
-    int timeout = -1;
-    {
-      std::lock_guard lock(s.mutex);
-      if (s.any_lost()) {
-        auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_retry -
-                                                                 std::chrono::steady_clock::now());
-        timeout = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, retry_interval_ms));
-      }
-    }
-    pollfd fds[2] = {{s.inotify.get(), POLLIN, 0}, {s.wake.get(), POLLIN, 0}};
-    int ready = ::poll(fds, 2, timeout);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      s.warn(std::string("file watch stopped: poll: ") + std::strerror(errno));
-      return;
-    }
-    if ((fds[1].revents & POLLIN) != 0) return;
-    changed.clear();
-    std::vector<std::string> warnings;
-
-    if ((fds[0].revents & POLLIN) != 0) {
-      for (;;) {
-        ssize_t length = ::read(s.inotify.get(), buffer, sizeof buffer);
-        if (length < 0) {
-          if (errno == EINTR) continue;
-          if (errno != EAGAIN) {
-            warnings.push_back(std::string("file watch: read: ") + std::strerror(errno));
-          }
-          break;
-        }
-        std::lock_guard lock(s.mutex);
-        for (ssize_t offset = 0; offset < length;) {
-          const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
-          offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
-
-          if ((event->mask & IN_Q_OVERFLOW) != 0) {
-            for (const auto& folder : s.folders) all_files_of(folder);
-            continue;
-          }
-          state::folder_entry* folder = s.folder_of(event->wd);
-          if (folder == nullptr) continue;  // a watch let go before
-
-          if ((event->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) != 0) {
-            // The folder went (or was renamed: the kernel's watch would follow it elsewhere).
-            if ((event->mask & IN_IGNORED) == 0) ::inotify_rm_watch(s.inotify.get(), folder->wd);
-            folder->wd = -1;
-            all_files_of(*folder);
-            warnings.push_back(folder->path.string() +
-                               " is gone; looking for it again every second");
-            continue;
-          }
-          std::string_view name = event->len > 0 ? std::string_view(event->name) : "";
-          constexpr std::uint32_t entry_change =
-              IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE;
-          for (const auto& entry : folder->files) {
-            if (entry.name == name) {
-              if ((event->mask & IN_CREATE) != 0) {
-                // A file being created is read when its writer closes it; a link or a hard
-                // link to an existing file is complete at once.
-                struct stat st {};
-                auto path = folder->path / entry.name;
-                if (::lstat(path.c_str(), &st) != 0) continue;
-                if (!S_ISLNK(st.st_mode) && st.st_size == 0) continue;
-              }
-              changed.push_back(entry.given);
-            } else if (entry.link && (event->mask & entry_change) != 0) {
-              changed.push_back(entry.given);
-            }
-          }
-        }
-      }
-    }
-
-    if (auto now = std::chrono::steady_clock::now(); now >= next_retry) {
-      // Look again for folders that went away.
-      next_retry = now + std::chrono::milliseconds(retry_interval_ms);
-      std::lock_guard lock(s.mutex);
-      for (auto& folder : s.folders) {
-        if (folder.wd >= 0) continue;
-        int wd = ::inotify_add_watch(s.inotify.get(), folder.path.c_str(), folder_mask);
-        if (wd < 0) continue;
-        folder.wd = wd;
-        all_files_of(folder);
-      }
-    }
-
-    for (const auto& warning : warnings) s.warn(warning);
-    if (changed.empty()) continue;
-    std::sort(changed.begin(), changed.end());
-    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
-    try {
-      if (s.on_change) s.on_change(changed);
-    } catch (const std::exception& e) {
-      s.warn(std::string("file watch: reloading failed: ") + e.what());
-    } catch (...) {
-      s.warn("file watch: reloading failed");
-    }
-  }
 }
 
 }  // namespace zmqsec::auth::detail

@@ -94,7 +94,8 @@ void read_certificate_at(int dir_fd, const char* name, bool created_only, change
   }
 }
 
-bool scan_folder(int dir_fd, change_set& out, const std::atomic<bool>& stop, bool& has_links) {
+bool scan_folder(int dir_fd, change_set& out, const std::function<bool()>& stopped,
+                 bool& has_links) {
   has_links = false;
   // A descriptor of its own: the directory stream owns and moves it.
   const int list_fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -107,7 +108,7 @@ bool scan_folder(int dir_fd, change_set& out, const std::atomic<bool>& stop, boo
   }
   secret_string buffer;
   for (;;) {
-    if (stop.load(std::memory_order_relaxed)) return false;
+    if (stopped()) return false;
     errno = 0;
     const dirent* entry = ::readdir(dir.get());
     if (entry == nullptr) {

@@ -5,7 +5,7 @@
 
 #include <unistd.h>
 
-#include <atomic>
+#include <functional>
 #include <string>
 
 #include <zmqsec/certs/secure_memory.hpp>
@@ -27,8 +27,10 @@ void read_certificate_at(int dir_fd, const char* name, bool created_only, change
                          secret_string& buffer);
 
 /// Reads every public certificate of the folder open at dir_fd into out, and sets has_links to
-/// whether any of them is a symbolic link. Returns false, with out incomplete, as soon as stop
-/// is set. Throws zmqsec::error if the folder cannot be listed.
-bool scan_folder(int dir_fd, change_set& out, const std::atomic<bool>& stop, bool& has_links);
+/// whether any of them is a symbolic link. Returns false, with out incomplete, as soon as
+/// stopped() holds (it is asked before each file). Throws zmqsec::error if the folder cannot be
+/// listed.
+bool scan_folder(int dir_fd, change_set& out, const std::function<bool()>& stopped,
+                 bool& has_links);
 
 }  // namespace zmqsec::certs::detail

@@ -199,32 +199,37 @@ std::size_t cert_table::find_file(std::string_view name) const noexcept {
   return no_file;
 }
 
-cert_table::build_result cert_table::build(const cert_table* base, const change_set& changes,
-                                           bool in_memory) {
-  // Pass 1: merge base's files and the changes (both sorted by name) into one ordered list of
-  // sources, and size the arenas so that pass 2 allocates each of them exactly once.
-  struct source {
-    std::uint32_t index;
-    bool from_changes;
-  };
-  const auto items = changes.items();
-  const std::size_t base_files = base != nullptr ? base->files_.size() : 0;
-  big_vector<source> order;
-  order.reserve(base_files + items.size());
+namespace {
+
+// Where the next table's files come from, in name order: base's files and the changes merged.
+struct merge_source {
+  std::uint32_t index;
+  bool from_changes;
+};
+struct merge_plan {
+  big_vector<merge_source> order;
   std::size_t name_bytes = 0;
   std::size_t meta_bytes = 0;
+};
 
+// Pass 1 of build(): merges base's files and the changes (both sorted by name) into one ordered
+// list of sources, and sizes the arenas so that pass 2 allocates each of them exactly once.
+merge_plan plan_merge(const cert_table* base, const change_set& changes) {
+  const auto items = changes.items();
+  const std::size_t base_files = base != nullptr ? base->file_count() : 0;
+  merge_plan plan;
+  plan.order.reserve(base_files + items.size());
   auto take_base = [&](std::size_t i) {
     const auto name = base->file_name(i);
-    name_bytes += varint_size(name.size()) + name.size();
-    meta_bytes += base->file_meta(i).size();
-    order.push_back({static_cast<std::uint32_t>(i), false});
+    plan.name_bytes += varint_size(name.size()) + name.size();
+    plan.meta_bytes += base->file_meta(i).size();
+    plan.order.push_back({static_cast<std::uint32_t>(i), false});
   };
   auto take_change = [&](std::size_t j) {
     if (items[j].what != change_set::kind::loaded) return;  // bad or gone: not in the table
-    name_bytes += varint_size(items[j].name_size) + items[j].name_size;
-    meta_bytes += items[j].meta_size;
-    order.push_back({static_cast<std::uint32_t>(j), true});
+    plan.name_bytes += varint_size(items[j].name_size) + items[j].name_size;
+    plan.meta_bytes += items[j].meta_size;
+    plan.order.push_back({static_cast<std::uint32_t>(j), true});
   };
   for (std::size_t i = 0, j = 0; i < base_files || j < items.size();) {
     if (j == items.size()) {
@@ -241,64 +246,73 @@ cert_table::build_result cert_table::build(const cert_table* base, const change_
       }
     }
   }
-  checked_u32(order.size());
-  checked_u32(name_bytes);
-  checked_u32(meta_bytes);
+  checked_u32(plan.order.size());
+  checked_u32(plan.name_bytes);
+  checked_u32(plan.meta_bytes);
+  return plan;
+}
 
+}  // namespace
+
+void cert_table::reserve(std::size_t files, std::size_t name_bytes, std::size_t meta_bytes) {
+  files_.reserve(files);
+  entries_.reserve(files);
+  names_.reserve(name_bytes);
+  meta_.reserve(meta_bytes);
+  slots_.assign(slot_count(files), 0);
+  mask_ = slots_.size() - 1;
+}
+
+void cert_table::add_file(std::string_view name, std::string_view meta, const public_key& key,
+                          std::uint64_t seed, build_result& result) {
+  file f;
+  f.name = static_cast<std::uint32_t>(names_.size());
+  put_varint(names_, name.size());
+  put_bytes(names_, name);
+  f.meta = static_cast<std::uint32_t>(meta_.size());
+  put_bytes(meta_, meta);
+
+  const std::uint64_t h = hash_key(seed, key.data());
+  const std::uint64_t tag = h >> 32;
+  std::uint64_t i = h & mask_;
+  for (; slots_[i] != 0; i = (i + 1) & mask_) {
+    if ((slots_[i] >> 32) != tag) continue;
+    const auto index = static_cast<std::uint32_t>((slots_[i] & 0xffffffffU) - 1);
+    if (entries_[index].key == key) break;
+  }
+  if (slots_[i] != 0) {
+    f.entry = static_cast<std::uint32_t>((slots_[i] & 0xffffffffU) - 1);
+    const std::string first(file_name(entries_[f.entry].file));
+    result.duplicates.emplace_back(std::string(name),
+                                   "same public key as " + first + " (whose metadata is used)");
+  } else {
+    f.entry = static_cast<std::uint32_t>(entries_.size());
+    slots_[i] = (tag << 32) | (f.entry + 1ULL);
+    entries_.push_back({key, f.meta, static_cast<std::uint32_t>(files_.size())});
+  }
+  files_.push_back(f);
+}
+
+cert_table::build_result cert_table::build(const cert_table* base, const change_set& changes,
+                                           bool in_memory) {
+  const auto plan = plan_merge(base, changes);
   // Pass 2: fill the new table in name order, so that for a key held by several files the
   // first by name provides the metadata.
   auto table = std::make_shared<cert_table>();
   cert_table& t = *table;
   t.in_memory_ = in_memory;
-  t.files_.reserve(order.size());
-  t.entries_.reserve(order.size());
-  t.names_.reserve(name_bytes);
-  t.meta_.reserve(meta_bytes);
-  t.slots_.assign(slot_count(order.size()), 0);
-  t.mask_ = t.slots_.size() - 1;
+  t.reserve(plan.order.size(), plan.name_bytes, plan.meta_bytes);
   const std::uint64_t seed = process_seed();
+  const auto items = changes.items();
   build_result result;
-
-  for (const source& s : order) {
-    std::string_view name;
-    std::string_view meta;
-    const public_key* key;
+  for (const merge_source& s : plan.order) {
     if (s.from_changes) {
       const auto& item = items[s.index];
-      name = changes.name(item);
-      meta = changes.meta(item);
-      key = &item.key;
+      t.add_file(changes.name(item), changes.meta(item), item.key, seed, result);
     } else {
-      name = base->file_name(s.index);
-      meta = base->file_meta(s.index);
-      key = &base->entries_[base->files_[s.index].entry].key;
+      const public_key& key = base->entries_[base->files_[s.index].entry].key;
+      t.add_file(base->file_name(s.index), base->file_meta(s.index), key, seed, result);
     }
-    file f;
-    f.name = static_cast<std::uint32_t>(t.names_.size());
-    put_varint(t.names_, name.size());
-    put_bytes(t.names_, name);
-    f.meta = static_cast<std::uint32_t>(t.meta_.size());
-    put_bytes(t.meta_, meta);
-
-    const std::uint64_t h = hash_key(seed, key->data());
-    const std::uint64_t tag = h >> 32;
-    std::uint64_t i = h & t.mask_;
-    for (; t.slots_[i] != 0; i = (i + 1) & t.mask_) {
-      if ((t.slots_[i] >> 32) != tag) continue;
-      const auto index = static_cast<std::uint32_t>((t.slots_[i] & 0xffffffffU) - 1);
-      if (t.entries_[index].key == *key) break;
-    }
-    if (t.slots_[i] != 0) {
-      f.entry = static_cast<std::uint32_t>((t.slots_[i] & 0xffffffffU) - 1);
-      const std::string first(t.file_name(t.entries_[f.entry].file));
-      result.duplicates.emplace_back(std::string(name),
-                                     "same public key as " + first + " (whose metadata is used)");
-    } else {
-      f.entry = static_cast<std::uint32_t>(t.entries_.size());
-      t.slots_[i] = (tag << 32) | (f.entry + 1ULL);
-      t.entries_.push_back({*key, f.meta, static_cast<std::uint32_t>(t.files_.size())});
-    }
-    t.files_.push_back(f);
   }
   if (!result.duplicates.empty()) t.entries_.shrink_to_fit();
   result.table = std::move(table);

@@ -187,6 +187,12 @@ class cert_table {
   }
 
  private:
+  // Sizes every array for files files of name_bytes and meta_bytes, so each is allocated once.
+  void reserve(std::size_t files, std::size_t name_bytes, std::size_t meta_bytes);
+  // Appends one file (in name order); a key already there makes it a duplicate in result.
+  void add_file(std::string_view name, std::string_view meta, const public_key& key,
+                std::uint64_t seed, build_result& result);
+
   big_vector<entry> entries_;
   big_vector<std::uint64_t> slots_;  // (hash tag << 32) | (entry index + 1); 0 is empty
   std::uint64_t mask_ = 0;           // slots_.size() - 1

@@ -70,6 +70,7 @@ namespace zmqsec::certs {
 
 namespace detail {
 class cert_table;
+class snapshot_publisher;
 struct store_state;
 }  // namespace detail
 
@@ -144,7 +145,7 @@ class cert_snapshot {
   bool stale() const noexcept { return stale_; }
 
  private:
-  friend struct detail::store_state;
+  friend class detail::snapshot_publisher;
   cert_snapshot(std::shared_ptr<const detail::cert_table> table, std::vector<file_problem> problems,
                 std::uint64_t generation, bool stale) noexcept;
 

@@ -1,0 +1,58 @@
+// What a cert_store source has read so far: the table of loaded files, the files skipped and the
+// duplicates. Shared by the folder and the in-memory sources; the next table is built from it
+// and a change_set, and a snapshot is published from it.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <zmqsec/certs/certificate.hpp>
+
+#include "cert_store_table.hpp"
+
+namespace zmqsec::certs::detail {
+
+class cert_model {
+ public:
+  using bad_list = std::vector<std::pair<std::string, std::string>>;  // file name, reason
+
+  /// in_memory: names are keys, never shown as file names (see cert_table::build).
+  explicit cert_model(bool in_memory) noexcept : in_memory_(in_memory) {}
+
+  /// Merges changes (finished) into the model; full means they describe every file.
+  void apply(const change_set& changes, bool full);
+
+  /// Applies changes to some files (finishing them) if they change anything; returns whether
+  /// they did, that is whether there is something new to publish.
+  bool apply_incremental(change_set& changes);
+
+  /// Whether the table, skipped files and duplicates equal other's (a full read that found
+  /// what was there already).
+  bool same_as(const cert_model& other) const;
+
+  /// The problems of a snapshot: folder_problem first (naming dir) if there is one, then the
+  /// skipped files and the duplicates, sorted by name.
+  std::vector<file_problem> problems(const std::filesystem::path& dir,
+                                     const std::string& folder_problem) const;
+
+  const std::shared_ptr<const cert_table>& table() const noexcept { return table_; }
+  std::size_t size() const noexcept { return table_ ? table_->size() : 0; }
+  bool has_file(std::string_view name) const noexcept {
+    return table_ && table_->find_file(name) != cert_table::no_file;
+  }
+
+ private:
+  bool changes_anything(const change_set& changes) const;
+  bool is_bad(std::string_view name, const std::string** reason) const;
+
+  bool in_memory_;
+  std::shared_ptr<const cert_table> table_;
+  bad_list bad_;         // files skipped, sorted by name
+  bad_list duplicates_;  // files whose key an earlier file has, sorted by name
+};
+
+}  // namespace zmqsec::certs::detail
