@@ -12,6 +12,7 @@
 // back to back, --repeat times alternating which goes first; the figures are medians. ZAP: the
 // benchmark's own driver (auth_drivers.cpp) keeps 64 CURVE requests in flight at the handler,
 // every thread of the process on one CPU, medians of interleaved runs.
+#include <malloc.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -37,6 +38,7 @@
 #include <zmqsec/auth/thread_authenticator.hpp>
 #include <zmqsec/certs/keys.hpp>
 #include <zmqsec/loop/asio.hpp>
+#include <zmqsec/loop/awaitable.hpp>
 #include <zmqsec/loop/reactor.hpp>
 #include <zmqsec/loop/stream.hpp>
 #include <zmqsec/loop/uv.hpp>
@@ -57,6 +59,7 @@ struct options {
   int repeat = 3;
   bool header = true;
   bool zap = true;
+  bool streams = true;  // --coroutines-only: false
   std::vector<int> loops{0, 1, 2};  // reactor, Asio, libuv
 };
 
@@ -185,6 +188,40 @@ class stream_server final : public server {
   std::string endpoint_;
 };
 
+/// Coroutines on a loop: echo (ROUTER) or count (PULL), written as blocking code.
+class coroutine_server final : public server {
+ public:
+  coroutine_server(zmq::context_t& ctx, int loop_kind, bool echo, std::atomic<long>& count)
+      : host_(make_host(loop_kind)) {
+    zmq::socket_t socket(ctx, echo ? zmq::socket_type::router : zmq::socket_type::pull);
+    endpoint_ = bind_loopback(socket);
+    socket_.emplace(host_->loop(), std::move(socket));
+    if (echo) {
+      zl::spawn(host_->loop(), [this]() -> zl::task<> {
+        for (;;) co_await socket_->send_multipart(co_await socket_->recv_multipart());
+      });
+    } else {
+      zl::spawn(host_->loop(), [this, &count]() -> zl::task<> {
+        for (;;) {
+          co_await socket_->recv();
+          count.fetch_add(1, std::memory_order_relaxed);
+        }
+      });
+    }
+    host_->start();
+  }
+  ~coroutine_server() override {
+    host_->stop();
+    socket_.reset();  // the waiting coroutine ends, cancelled
+  }
+  std::string endpoint() const override { return endpoint_; }
+
+ private:
+  std::unique_ptr<loop_host> host_;
+  std::optional<zl::async_socket> socket_;
+  std::string endpoint_;
+};
+
 /// The floor: zmq_poll on the socket, then receive (and echo) until EAGAIN.
 class poll_server final : public server {
  public:
@@ -231,9 +268,15 @@ class poll_server final : public server {
   std::thread thread_;
 };
 
+// Server kinds: -1 the floor, 0-2 a stream on a loop, coroutine_kinds + 0-2 coroutines on it.
+constexpr int coroutine_kinds = 10;
+
 std::unique_ptr<server> make_server(zmq::context_t& ctx, int kind, bool echo,
                                     std::atomic<long>& count) {
   if (kind < 0) return std::make_unique<poll_server>(ctx, echo, count);
+  if (kind >= coroutine_kinds) {
+    return std::make_unique<coroutine_server>(ctx, kind - coroutine_kinds, echo, count);
+  }
   return std::make_unique<stream_server>(ctx, kind, echo, count);
 }
 
@@ -350,13 +393,38 @@ double zap_rate(bool on_loop, const zap_files& files, double seconds) {
   return zap_once(ctx, files, seconds);
 }
 
+// Bytes in use per coroutine suspended in recv() on a reactor: many of them, so that glibc's
+// count of bytes in use moves (its per-thread caches hide a single allocation).
+std::size_t suspended_receive_bytes() {
+  constexpr int coroutines = 10'000;
+  zmq::context_t ctx;
+  zl::reactor loop;
+  zl::async_socket pull(loop, zmq::socket_t(ctx, zmq::socket_type::pull));
+  pull.socket().set(zmq::sockopt::linger, 0);
+  int suspended = 0;
+  auto idle = loop.call_later(std::chrono::milliseconds(20), [&] { loop.stop(); });
+  loop.run();  // the socket's own first check is done: only the coroutines allocate below
+  const std::size_t before = ::mallinfo2().uordblks;
+  for (int i = 0; i < coroutines; ++i) {
+    zl::spawn(loop, [&]() -> zl::task<> {
+      ++suspended;
+      co_await pull.recv();
+    });
+  }
+  auto stop = loop.call_later(std::chrono::milliseconds(50), [&] { loop.stop(); });
+  loop.run();
+  const std::size_t after = ::mallinfo2().uordblks;
+  if (suspended != coroutines) throw std::runtime_error("suspended receive: not all ran");
+  return (after - before) / coroutines;
+}
+
 std::string ratio_goal(double ratio) {
   return zb::goal(ratio >= 0.85, ">= 0.85x");
 }
 
 int run(const options& opt) {
   if (opt.header) zb::print_header(std::cout);
-  for (int kind : opt.loops) {
+  for (int kind : opt.streams ? opt.loops : std::vector<int>{}) {
     const std::string name = make_host(kind)->name();
     auto [echo_ours, echo_floor] =
         paired(opt.repeat, [&](bool ours) { return echo_rate(ours ? kind : -1, opt.seconds); });
@@ -369,6 +437,25 @@ int run(const options& opt) {
     zb::print_row(std::cout, {"stream one-way msgs 16B (" + name + ")", zb::rate(one_ours),
                               "zmq_poll loop by hand", zb::rate(one_floor), one_ours / one_floor,
                               ratio_goal(one_ours / one_floor)});
+  }
+  for (int kind : opt.loops) {
+    const std::string name = make_host(kind)->name();
+    const int coro = coroutine_kinds + kind;
+    auto [echo_ours, echo_floor] =
+        paired(opt.repeat, [&](bool ours) { return echo_rate(ours ? coro : -1, opt.seconds); });
+    zb::print_row(std::cout, {"coroutine echo round trips (" + name + ")", zb::rate(echo_ours),
+                              "zmq_poll loop by hand", zb::rate(echo_floor), echo_ours / echo_floor,
+                              zb::goal(echo_ours / echo_floor >= 0.9, ">= 0.9x")});
+    auto [one_ours, one_floor] = paired(opt.repeat, [&](bool ours) {
+      return one_way_rate(ours ? coro : -1, opt.one_way_messages);
+    });
+    zb::print_row(std::cout, {"coroutine one-way msgs 16B (" + name + ")", zb::rate(one_ours),
+                              "zmq_poll loop by hand", zb::rate(one_floor), one_ours / one_floor,
+                              zb::goal(one_ours / one_floor >= 0.9, ">= 0.9x")});
+  }
+  if (!opt.loops.empty()) {
+    std::cout << "memory of one suspended receive (spawned coroutine frames, queue entry): "
+              << suspended_receive_bytes() << " bytes\n";
   }
   if (!opt.zap) return 0;
   zap_files files;
@@ -407,6 +494,9 @@ int main(int argc, char** argv) {
       if (which == "reactor") opt.loops = {0};
       if (which == "asio") opt.loops = {1};
       if (which == "libuv") opt.loops = {2};
+    } else if (a == "--coroutines-only") {
+      opt.streams = false;
+      opt.zap = false;
     } else if (a == "--no-header") {
       opt.header = false;
     } else {

@@ -19,6 +19,7 @@
 #include <system_error>
 #include <utility>
 
+#include <asio/async_result.hpp>
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/post.hpp>
@@ -141,5 +142,16 @@ class asio_loop final : public event_loop {
 
   asio::io_context& io_;
 };
+
+namespace detail {
+
+// async_socket::async_receive and async_send with any Asio completion token (declared in
+// awaitable.hpp, which cannot include Asio: the rest of zmqsec::loop does not need it).
+template <class Signature, class Token, class Initiation>
+auto asio_initiate(Initiation&& initiation, Token&& token) {
+  return asio::async_initiate<Token, Signature>(std::forward<Initiation>(initiation), token);
+}
+
+}  // namespace detail
 
 }  // namespace zmqsec::loop
