@@ -6,7 +6,7 @@
 //   int main(int argc, char** argv) {
 //     ...parse...
 //     return zmqsec::cli::run_until_stopped(zmq_monitor, [&](int stop_fd) {
-//       return zmqsec::cli::poll_until_stopped(zmq_monitor, stop_fd, socket_item, -1, [&] {
+//       return zmqsec::cli::poll_until_stopped(zmq_monitor, stop_fd, socket.handle(), -1, [&] {
 //         ...read what is waiting; return an exit status to end, or nullopt to wait again...
 //       });
 //     });
