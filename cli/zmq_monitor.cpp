@@ -5,24 +5,17 @@
 //   zmq-monitor --bind 'tcp://*:5555' --plain admin:secret --json
 //
 // One thread: it polls the monitor's reading end (a monitor_socket, not the thread variant) and
-// a signalfd for SIGINT and SIGTERM, which are blocked before any thread starts. On a signal or
-// after --count events it detaches the monitor in the safe order and exits 0.
-#include <signal.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
+// the stop signals (cli/common/tool.hpp). On a signal or after --count events it detaches the
+// monitor in the safe order and exits 0.
 #include <zmq.h>
 
-#include <cerrno>
-#include <cstring>
 #include <iostream>
-#include <new>
-#include <system_error>
+#include <string>
 
-#include <zmqsec/error.hpp>
 #include <zmqsec/monitor/auth_correlation.hpp>
 #include <zmqsec/monitor/monitor_socket.hpp>
 
-#include "common/stop_signals.hpp"
+#include "common/tool.hpp"
 #include "zmq_monitor/options.hpp"
 #include "zmq_monitor/printer.hpp"
 #include "zmq_monitor/socket_setup.hpp"
@@ -43,6 +36,7 @@ int run(const options& opts, int stop_fd) {
 
   // Attached before the bind or connect, so that LISTENING or CONNECTED is seen.
   zm::monitor_socket events(context, socket, opts.events);
+  printer out(std::cout, opts.json);
   try {
     if (opts.bind) {
       socket.bind(opts.endpoint);
@@ -53,7 +47,6 @@ int run(const options& opts, int stop_fd) {
     }
   } catch (const zmq::error_t& e) {
     // A failed bind also shows as BIND_FAILED: print what the monitor saw first.
-    printer out(std::cout, opts.json);
     while (auto e2 = events.receive(std::chrono::milliseconds(0))) {
       out.print(*e2, std::chrono::system_clock::now(), std::nullopt);
     }
@@ -62,32 +55,17 @@ int run(const options& opts, int stop_fd) {
     return exit_bad_input;
   }
 
-  printer out(std::cout, opts.json);
   std::uint64_t printed = 0;
-  zmq_pollitem_t items[2] = {{events.socket().handle(), 0, ZMQ_POLLIN, 0},
-                             {nullptr, stop_fd, ZMQ_POLLIN, 0}};
-  for (;;) {
-    while (auto e = events.receive(std::chrono::milliseconds(0))) {
-      out.print(*e, std::chrono::system_clock::now(), correlator.explain(*e, scope));
-      if (opts.count != 0 && ++printed == opts.count) {
-        std::cout.flush();
-        return exit_success;
-      }
-    }
-    if (!std::cout.flush()) {
-      report_error("cannot write to standard output");
-      return exit_failure;
-    }
-    if (events.stopped()) {
-      report_error("the monitor stopped");
-      return exit_failure;
-    }
-    if (zmq_poll(items, 2, -1) < 0 && zmq_errno() != EINTR) {
-      report_error(std::string("poll failed: ") + zmq_strerror(zmq_errno()));
-      return exit_failure;
-    }
-    if ((items[1].revents & ZMQ_POLLIN) != 0) return exit_success;
-  }
+  return zmqsec::cli::poll_until_stopped(
+      this_tool, stop_fd, events.socket().handle(), -1, [&]() -> std::optional<int> {
+        while (auto e = events.receive(std::chrono::milliseconds(0))) {
+          out.print(*e, std::chrono::system_clock::now(), correlator.explain(*e, scope));
+          if (opts.count != 0 && ++printed == opts.count) return exit_success;
+        }
+        if (!events.stopped()) return std::nullopt;
+        report_error("the monitor stopped");
+        return exit_failure;
+      });
 }
 
 }  // namespace
@@ -95,23 +73,5 @@ int run(const options& opts, int stop_fd) {
 int main(int argc, char** argv) {
   options opts;
   if (const auto status = parse_command_line(argc, argv, opts)) return *status;
-  const int stop_fd = zmqsec::cli::block_stop_signals();
-  if (stop_fd < 0) {
-    report_error(std::string("cannot watch for signals: ") + std::strerror(errno));
-    return exit_failure;
-  }
-  try {
-    const int status = run(opts, stop_fd);
-    ::close(stop_fd);
-    return status;
-  } catch (const zmqsec::error& e) {
-    report_error(e.what());
-    return exit_bad_input;
-  } catch (const zmq::error_t& e) {
-    report_error(e.what());
-    return exit_failure;
-  } catch (const std::bad_alloc&) {
-    report_error("out of memory");
-    return exit_failure;
-  }
+  return zmqsec::cli::run_until_stopped(this_tool, [&](int stop_fd) { return run(opts, stop_fd); });
 }

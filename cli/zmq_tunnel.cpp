@@ -5,28 +5,21 @@
 //   zmq-tunnel tcp://10.0.1.2:5555 me@gateway -i ~/.ssh/id_ed25519
 //   zmq-tunnel tcp://10.0.1.2:5555 me@gateway --password-stdin < password.txt
 //
-// SIGINT and SIGTERM are blocked before the tunnel starts any thread and read from a signalfd:
-// a signal closes the tunnel (the ssh child, if any, killed and reaped) and exits 0. The tunnel
-// ending by itself exits 0 after its idle timeout, or 2 with its last error when the SSH session
-// was lost.
-#include <poll.h>
+// A stop signal (cli/common/tool.hpp) closes the tunnel (the ssh child, if any, killed and
+// reaped) and exits 0. The tunnel ending by itself exits 0 after its idle timeout, or 2 with its
+// last error when the SSH session was lost.
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <iostream>
-#include <new>
 #include <string>
-#include <system_error>
 
 #include <zmqsec/error.hpp>
 #include <zmqsec/tunnel/error.hpp>
 #include <zmqsec/tunnel/open.hpp>
 
-#include "common/stop_signals.hpp"
+#include "common/tool.hpp"
 #include "zmq_tunnel/options.hpp"
 #include "zmq_tunnel/secret_input.hpp"
 
@@ -38,12 +31,6 @@ using clock_type = std::chrono::steady_clock;
 
 // How often the tunnel's liveness is looked at while no signal comes.
 constexpr int alive_check_ms = 100;
-
-bool stop_requested(int stop_fd, int wait_ms) {
-  pollfd item{stop_fd, POLLIN, 0};
-  const int n = ::poll(&item, 1, wait_ms);
-  return n > 0 && (item.revents & POLLIN) != 0;
-}
 
 // Copies the secret into the options (reserved first: the std::string never reallocates, so it
 // leaves no unwiped copy behind).
@@ -82,26 +69,36 @@ int run(options& opts, int stop_fd) {
     }
   }();
   auto& [url, t] = opened;
-  if (stop_requested(stop_fd, 0)) return exit_success;  // stopped while opening
+  if (zmqsec::cli::stop_signalled(stop_fd)) return exit_success;  // stopped while opening
   std::cout << url << '\n' << std::flush;
   if (!std::cout) {
     report_error("cannot write to standard output");
     return exit_ssh_failure;
   }
-  for (;;) {
-    if (stop_requested(stop_fd, alive_check_ms)) {
-      t.close();
-      return exit_success;
-    }
-    if (!t.is_alive()) break;
+  const int status = zmqsec::cli::poll_until_stopped(
+      this_tool, stop_fd, nullptr, alive_check_ms, [&]() -> std::optional<int> {
+        if (t.is_alive()) return std::nullopt;
+        if (!session_lost(t, topt, started)) return exit_success;
+        std::string problem = t.last_error();  // "ssh exited: " when ssh said nothing more
+        if (problem.empty() || problem.ends_with(": ")) {
+          problem += "the SSH session to " + opts.server + " ended";
+        }
+        report_error(problem);
+        return exit_ssh_failure;
+      });
+  t.close();
+  return status;
+}
+
+// Malformed input is invalid_argument (exit 1); SSH failures carry zmqsec::tunnel::errc codes
+// or errno (exit 2).
+int status_for(const zmqsec::error& e) {
+  if (e.code() == zt::errc::host_key_unknown) {
+    report_error(
+        "check that fingerprint with the server's administrator, then add the key to "
+        "known_hosts or run once with --accept-new");
   }
-  if (!session_lost(t, topt, started)) return exit_success;
-  std::string problem = t.last_error();  // "ssh exited: " when ssh said nothing more
-  if (problem.empty() || problem.ends_with(": ")) {
-    problem += "the SSH session to " + opts.server + " ended";
-  }
-  report_error(problem);
-  return exit_ssh_failure;
+  return zmqsec::is_io_error(e) ? exit_ssh_failure : exit_bad_input;
 }
 
 }  // namespace
@@ -110,29 +107,6 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is reported, not fatal
   options opts;
   if (const auto status = parse_command_line(argc, argv, opts)) return *status;
-  const int stop_fd = zmqsec::cli::block_stop_signals();
-  if (stop_fd < 0) {
-    report_error(std::string("cannot watch for signals: ") + std::strerror(errno));
-    return exit_ssh_failure;
-  }
-  try {
-    const int status = run(opts, stop_fd);
-    ::close(stop_fd);
-    return status;
-  } catch (const zmqsec::error& e) {
-    // Malformed input is invalid_argument; SSH failures carry zmqsec::tunnel::errc codes.
-    report_error(e.what());
-    if (e.code() == zt::errc::host_key_unknown) {
-      report_error(
-          "check that fingerprint with the server's administrator, then add the key to "
-          "known_hosts or run once with --accept-new");
-    }
-    return zmqsec::is_io_error(e) ? exit_ssh_failure : exit_bad_input;
-  } catch (const std::bad_alloc&) {
-    report_error("out of memory");
-    return exit_ssh_failure;
-  } catch (const std::exception& e) {
-    report_error(e.what());
-    return exit_ssh_failure;
-  }
+  return zmqsec::cli::run_until_stopped(
+      this_tool, [&](int stop_fd) { return run(opts, stop_fd); }, status_for);
 }

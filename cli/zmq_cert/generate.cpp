@@ -6,10 +6,10 @@
 
 #include <zmqsec/certs/certificate.hpp>
 #include <zmqsec/certs/keys.hpp>
+#include <zmqsec/core/text.hpp>
 
 #include "commands.hpp"
 #include "report.hpp"
-#include "text.hpp"
 
 namespace zmqsec::cli {
 namespace {
@@ -51,8 +51,8 @@ int run_generate(const generate_args& args) {
     report_error(std::string(e.what()) + " (use --force to replace it)");
     return exit_bad_input;
   }
-  std::cout << "public certificate: " << printable(files.public_file.string()) << '\n'
-            << "secret certificate: " << printable(files.secret_file.string()) << '\n'
+  std::cout << "public certificate: " << core::printable(files.public_file.string()) << '\n'
+            << "secret certificate: " << core::printable(files.secret_file.string()) << '\n'
             << "public key: " << keys.public_key.z85() << '\n';
   return exit_success;
 }

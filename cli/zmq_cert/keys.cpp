@@ -8,7 +8,6 @@
 
 #include "commands.hpp"
 #include "report.hpp"
-#include "text.hpp"
 
 namespace zmqsec::cli {
 namespace {
@@ -35,16 +34,16 @@ certs::secret_string read_secret_from_stdin() {
 
 }  // namespace
 
-int run_keypair(bool json) {
+int run_keypair(bool as_json) {
   const auto keys = certs::generate_keypair();
   const std::string public_z85 = keys.public_key.z85();
   const certs::secret_string secret_z85 = keys.secret_key.z85();
-  if (json) {
-    std::cout << "{\"public\": ";
-    write_json_string(std::cout, public_z85);
-    std::cout << ", \"secret\": ";
-    write_json_string(std::cout, secret_z85);
-    std::cout << "}\n";
+  if (as_json) {
+    // Written directly rather than through nlohmann-json, whose strings would hold copies of
+    // the secret that are never wiped; Z85 has no character that JSON escapes.
+    std::cout << "{\"public\":\"" << public_z85 << "\",\"secret\":\"";
+    std::cout.write(secret_z85.data(), static_cast<std::streamsize>(secret_z85.size()));
+    std::cout << "\"}\n";
   } else {
     std::cout << "public: " << public_z85 << '\n' << "secret: ";
     std::cout.write(secret_z85.data(), static_cast<std::streamsize>(secret_z85.size()));

@@ -5,11 +5,11 @@
 #include <iostream>
 
 #include <zmqsec/certs/certificate.hpp>
+#include <zmqsec/core/text.hpp>
 
 #include "commands.hpp"
 #include "print.hpp"
 #include "report.hpp"
-#include "text.hpp"
 
 namespace zmqsec::cli {
 namespace {
@@ -23,34 +23,22 @@ std::string_view reason_alone(const certs::file_problem& problem) {
 }
 
 void print_json(const certs::certificate_folder& folder) {
-  std::cout << "{\"certificates\": [";
-  const char* separator = "";
+  json certificates = json::array();
   for (const auto& [path, cert] : folder.certificates) {
-    std::cout << separator << "{\"file\": ";
-    write_json_string(std::cout, path.string());
-    std::cout << ", \"public_key\": ";
-    write_json_string(std::cout, cert.public_key.z85());
-    std::cout << ", \"metadata\": ";
-    print_metadata_json(std::cout, cert.metadata);
-    std::cout << '}';
-    separator = ", ";
+    certificates.push_back({{"file", path.string()},
+                            {"public_key", cert.public_key.z85()},
+                            {"metadata", metadata_json(cert.metadata)}});
   }
-  std::cout << "], \"errors\": [";
-  separator = "";
+  json errors = json::array();
   for (const auto& problem : folder.problems) {
-    std::cout << separator << "{\"file\": ";
-    write_json_string(std::cout, problem.path.string());
-    std::cout << ", \"reason\": ";
-    write_json_string(std::cout, reason_alone(problem));
-    std::cout << '}';
-    separator = ", ";
+    errors.push_back({{"file", problem.path.string()}, {"reason", reason_alone(problem)}});
   }
-  std::cout << "]}\n";
+  std::cout << dump({{"certificates", certificates}, {"errors", errors}}) << '\n';
 }
 
 void print_text(const certs::certificate_folder& folder) {
   for (const auto& [path, cert] : folder.certificates) {
-    std::cout << cert.public_key.z85() << "  " << printable(path.string());
+    std::cout << cert.public_key.z85() << "  " << core::printable(path.string());
     if (!cert.metadata.empty()) {
       std::cout << "  ";
       print_metadata_inline(std::cout, cert.metadata);
@@ -61,7 +49,7 @@ void print_text(const certs::certificate_folder& folder) {
 
 }  // namespace
 
-int run_list(const std::filesystem::path& dir, bool json) {
+int run_list(const std::filesystem::path& dir, bool as_json) {
   certs::certificate_folder folder;
   try {
     folder = certs::load_certificates(dir);
@@ -72,7 +60,7 @@ int run_list(const std::filesystem::path& dir, bool json) {
   std::ranges::sort(folder.certificates, {}, [](const auto& entry) { return entry.first; });
   std::ranges::sort(folder.problems, {}, &certs::file_problem::path);
 
-  if (json) {
+  if (as_json) {
     print_json(folder);
   } else {
     print_text(folder);

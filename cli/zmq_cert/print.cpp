@@ -1,32 +1,25 @@
 #include "print.hpp"
 
-#include "text.hpp"
+#include <zmqsec/core/text.hpp>
 
 namespace zmqsec::cli {
 
-void print_metadata_json(std::ostream& out, const certs::metadata& meta) {
-  out << '{';
-  const char* separator = "";
-  for (const auto& [name, value] : meta) {
-    out << separator;
-    write_json_string(out, name);
-    out << ": ";
-    write_json_string(out, value);
-    separator = ", ";
-  }
-  out << '}';
+json metadata_json(const certs::metadata& meta) {
+  json object = json::object();
+  for (const auto& [name, value] : meta) object[name] = value;
+  return object;
 }
 
 void print_metadata_text(std::ostream& out, const certs::metadata& meta) {
   for (const auto& [name, value] : meta) {
-    out << "    " << printable(name) << " = " << json_string(value) << '\n';
+    out << "    " << core::printable(name) << " = " << quoted_for_terminal(value) << '\n';
   }
 }
 
 void print_metadata_inline(std::ostream& out, const certs::metadata& meta) {
   const char* separator = "";
   for (const auto& [name, value] : meta) {
-    out << separator << printable(name) << '=' << json_string(value);
+    out << separator << core::printable(name) << '=' << quoted_for_terminal(value);
     separator = " ";
   }
 }

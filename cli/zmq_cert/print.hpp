@@ -1,16 +1,18 @@
 // How zmq-cert prints a certificate's metadata, as text for people and as JSON for programs.
 //
-//   print_metadata_json(std::cout, cert.metadata);   // {"name": "api-1"}
+//   doc["metadata"] = metadata_json(cert.metadata);   // {"name":"api-1"}
 #pragma once
 
 #include <ostream>
 
 #include <zmqsec/certs/certificate.hpp>
 
+#include "../common/json.hpp"
+
 namespace zmqsec::cli {
 
 /// A JSON object of the metadata, in file order: {"name": "value", ...}.
-void print_metadata_json(std::ostream& out, const certs::metadata& meta);
+json metadata_json(const certs::metadata& meta);
 
 /// One line per entry, indented four spaces, the value quoted and escaped: `    name = "value"`.
 void print_metadata_text(std::ostream& out, const certs::metadata& meta);

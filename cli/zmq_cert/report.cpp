@@ -3,18 +3,17 @@
 #include <iostream>
 #include <string>
 
+#include <zmqsec/core/text.hpp>
 #include <zmqsec/error.hpp>
-
-#include "text.hpp"
 
 namespace zmqsec::cli {
 
 void report_error(std::string_view message) {
-  std::cerr << "zmq-cert: " << printable(message) << '\n';
+  std::cerr << "zmq-cert: " << core::printable(message) << '\n';
 }
 
 void report_error(std::string_view subject, std::string_view reason) {
-  std::cerr << "zmq-cert: " << printable(subject) << ": " << printable(reason) << '\n';
+  std::cerr << "zmq-cert: " << core::printable(subject) << ": " << core::printable(reason) << '\n';
 }
 
 int exit_code_for(const std::system_error& e) noexcept {

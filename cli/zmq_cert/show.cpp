@@ -3,28 +3,27 @@
 #include <iostream>
 
 #include <zmqsec/certs/certificate.hpp>
+#include <zmqsec/core/text.hpp>
 
 #include "commands.hpp"
 #include "print.hpp"
 #include "report.hpp"
-#include "text.hpp"
 
 namespace zmqsec::cli {
 
 namespace {
 
 int print_certificate(const std::filesystem::path& file, const certs::certificate& cert,
-                      bool json) {
+                      bool as_json) {
   const bool has_secret = cert.secret_key.has_value();
-  if (json) {
-    std::cout << "{\"public_key\": ";
-    write_json_string(std::cout, cert.public_key.z85());
-    std::cout << ", \"has_secret\": " << (has_secret ? "true" : "false") << ", \"metadata\": ";
-    print_metadata_json(std::cout, cert.metadata);
-    std::cout << "}\n";
+  if (as_json) {
+    const json doc = {{"public_key", cert.public_key.z85()},
+                      {"has_secret", has_secret},
+                      {"metadata", metadata_json(cert.metadata)}};
+    std::cout << dump(doc) << '\n';
     return exit_success;
   }
-  std::cout << "file: " << printable(file.string()) << '\n'
+  std::cout << "file: " << core::printable(file.string()) << '\n'
             << "public key: " << cert.public_key.z85() << '\n'
             << "secret key: " << (has_secret ? "present (not shown)" : "none") << '\n'
             << "metadata:" << (cert.metadata.empty() ? " none" : "") << '\n';
@@ -34,9 +33,9 @@ int print_certificate(const std::filesystem::path& file, const certs::certificat
 
 }  // namespace
 
-int run_show(const std::filesystem::path& file, bool json) {
+int run_show(const std::filesystem::path& file, bool as_json) {
   try {
-    return print_certificate(file, certs::load_certificate(file), json);
+    return print_certificate(file, certs::load_certificate(file), as_json);
   } catch (const zmqsec::error& e) {
     return fail(file, e);
   }

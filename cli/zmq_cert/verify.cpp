@@ -9,10 +9,10 @@
 
 #include <zmqsec/certs/certificate.hpp>
 #include <zmqsec/certs/keys.hpp>
+#include <zmqsec/core/text.hpp>
 
 #include "commands.hpp"
 #include "report.hpp"
-#include "text.hpp"
 
 namespace zmqsec::cli {
 namespace {
@@ -54,7 +54,7 @@ int run_verify(const std::filesystem::path& file) {
     return exit_bad_input;
   }
   if (!cert.secret_key) {
-    std::cout << printable(name) << ": OK (public certificate)\n";
+    std::cout << core::printable(name) << ": OK (public certificate)\n";
     return exit_success;
   }
 
@@ -69,7 +69,7 @@ int run_verify(const std::filesystem::path& file) {
                            "); fix it with: chmod 600 " + name);
     return exit_bad_input;
   }
-  std::cout << printable(name) << ": OK (secret certificate, mode " << mode << ")\n";
+  std::cout << core::printable(name) << ": OK (secret certificate, mode " << mode << ")\n";
   return exit_success;
 }
 

@@ -4,7 +4,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <iostream>
 
 namespace zmqsec::logtail {
 namespace {
@@ -29,7 +28,7 @@ certificate, 2 a failure while running.
 }  // namespace
 
 void report_error(const std::string& message) {
-  std::cerr << "zmq-logtail: " << message << '\n';
+  this_tool.report(message);
 }
 
 std::optional<int> parse_command_line(int argc, char** argv, options& opts) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "../common/tool.hpp"
+
 namespace zmqsec::logtail {
 
 enum class color_mode { automatic, always, never };
@@ -25,11 +27,14 @@ inline constexpr int exit_success = 0;
 inline constexpr int exit_bad_input = 1;  ///< bad usage, endpoint, key or certificate
 inline constexpr int exit_failure = 2;    ///< a socket or the output failed while running
 
+/// Its name and exit statuses, for the skeleton it shares with the other long-running tools.
+inline constexpr cli::tool this_tool{"zmq-logtail", exit_success, exit_bad_input, exit_failure};
+
 /// Parses the command line into opts. Returns an exit status to stop with (help, version or a
 /// usage error, reported on stderr), or nullopt to go on.
 std::optional<int> parse_command_line(int argc, char** argv, options& opts);
 
-/// Prints "zmq-logtail: MESSAGE" on stderr.
+/// Prints "zmq-logtail: MESSAGE" on stderr, control characters made visible.
 void report_error(const std::string& message);
 
 }  // namespace zmqsec::logtail

@@ -4,7 +4,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <iostream>
 
 namespace zmqsec::monitor_tool {
 namespace {
@@ -40,7 +39,7 @@ const std::vector<std::string> socket_types{"pair",   "pub",  "sub",  "req",  "r
 }  // namespace
 
 void report_error(const std::string& message) {
-  std::cerr << "zmq-monitor: " << message << '\n';
+  this_tool.report(message);
 }
 
 std::optional<int> parse_command_line(int argc, char** argv, options& opts) {

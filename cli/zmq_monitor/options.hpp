@@ -8,6 +8,8 @@
 
 #include <zmqsec/monitor/event.hpp>
 
+#include "../common/tool.hpp"
+
 namespace zmqsec::monitor_tool {
 
 struct options {
@@ -26,11 +28,14 @@ inline constexpr int exit_success = 0;
 inline constexpr int exit_bad_input = 1;  ///< bad usage, endpoint, key or certificate
 inline constexpr int exit_failure = 2;    ///< a socket or the output failed while running
 
+/// Its name and exit statuses, for the skeleton it shares with the other long-running tools.
+inline constexpr cli::tool this_tool{"zmq-monitor", exit_success, exit_bad_input, exit_failure};
+
 /// Parses the command line into opts. Returns an exit status to stop with (help, version or a
 /// usage error, reported on stderr), or nullopt to go on.
 std::optional<int> parse_command_line(int argc, char** argv, options& opts);
 
-/// Prints "zmq-monitor: MESSAGE" on stderr.
+/// Prints "zmq-monitor: MESSAGE" on stderr, control characters made visible.
 void report_error(const std::string& message);
 
 }  // namespace zmqsec::monitor_tool

@@ -1,4 +1,5 @@
-// zmq-monitor's output: one line per event, as text or JSON, with the time it was read.
+// zmq-monitor's output: one line per event, as text or JSON (UTF-8 kept), with the time it was
+// read.
 #pragma once
 
 #include <chrono>
@@ -6,16 +7,11 @@
 #include <ostream>
 #include <string>
 
+#include <zmqsec/core/text.hpp>
 #include <zmqsec/monitor/auth_correlation.hpp>
 #include <zmqsec/monitor/event.hpp>
 
 namespace zmqsec::monitor_tool {
-
-/// "2026-01-02T03:04:05.678901Z".
-std::string utc_timestamp(std::chrono::system_clock::time_point when);
-
-/// Text in a JSON string (quotes included); bytes outside printable ASCII as \u00XX.
-std::string json_string(std::string_view text);
 
 class printer {
  public:
@@ -28,6 +24,7 @@ class printer {
  private:
   std::ostream& out_;
   bool json_;
+  core::utc_timestamp time_;  // "2026-01-02T03:04:05.678901Z", the date formatted once a second
 };
 
 }  // namespace zmqsec::monitor_tool

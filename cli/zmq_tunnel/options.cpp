@@ -6,8 +6,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <iostream>
 #include <string_view>
 
 #include <zmqsec/error.hpp>
@@ -45,17 +43,7 @@ denied, connection failed) or its SSH session was lost.
 }  // namespace
 
 void report_error(const std::string& message) {
-  std::string text;
-  for (unsigned char c : message) {
-    if (c < 0x20 || c == 0x7F) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
-      text += escaped;
-    } else {
-      text += static_cast<char>(c);
-    }
-  }
-  std::cerr << "zmq-tunnel: " << text << '\n';
+  this_tool.report(message);
 }
 
 std::optional<int> parse_command_line(int argc, char** argv, options& opts) {

@@ -7,6 +7,8 @@
 
 #include <zmqsec/tunnel/options.hpp>
 
+#include "../common/tool.hpp"
+
 namespace zmqsec::tunnel_tool {
 
 /// Where a secret comes from.
@@ -23,6 +25,9 @@ struct options {
 inline constexpr int exit_success = 0;      ///< stopped by a signal, or closed when idle
 inline constexpr int exit_bad_input = 1;    ///< bad usage, address, server, key file or secret
 inline constexpr int exit_ssh_failure = 2;  ///< the tunnel could not be opened, or was lost
+
+/// Its name and exit statuses, for the skeleton it shares with the other long-running tools.
+inline constexpr cli::tool this_tool{"zmq-tunnel", exit_success, exit_bad_input, exit_ssh_failure};
 
 /// Parses the command line into opts (and checks both addresses). Returns an exit status to stop
 /// with (help, version or a usage error, reported on stderr), or nullopt to go on.

@@ -7,31 +7,15 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
-#include <system_error>
 
 #include <zmqsec/error.hpp>
+
+#include "sockets.hpp"
 
 namespace zmqsec::logging {
 namespace {
 
-zmqsec::error socket_error(const zmq::error_t& e, const std::string& what) {
-  return zmqsec::error(std::error_code(e.num(), std::generic_category()),
-                       "proxy: " + what + ": " + e.what());
-}
-
-std::vector<std::string> bind_all(zmq::socket_t& socket,
-                                  const std::vector<std::string>& endpoints) {
-  std::vector<std::string> bound;
-  for (const auto& endpoint : endpoints) {
-    try {
-      socket.bind(endpoint);
-      bound.push_back(socket.get(zmq::sockopt::last_endpoint));
-    } catch (const zmq::error_t& e) {
-      throw socket_error(e, "cannot bind " + endpoint);
-    }
-  }
-  return bound;
-}
+constexpr std::string_view component = "proxy";
 
 std::string control_endpoint() {
   static std::atomic<std::uint64_t> next{0};
@@ -64,13 +48,14 @@ proxy::proxy(proxy_config config) {
     control_.bind(control);
     control_sender_.connect(control);
   } catch (const zmq::error_t& e) {
-    throw socket_error(e, "cannot make its sockets");
+    throw detail::socket_error(component, e, "cannot make its sockets");
   }
   if (config.configure) config.configure(frontend_, backend_);
-  frontend_bound_ = bind_all(frontend_, config.frontend);
-  backend_bound_ = bind_all(backend_, config.backend);
-  // From here the sockets belong to the proxy thread until it is joined.
-  thread_ = std::thread([this] {
+  frontend_bound_ = detail::bind_and_connect(frontend_, component, config.frontend);
+  backend_bound_ = detail::bind_and_connect(backend_, component, config.backend);
+  // From here the sockets belong to the proxy thread until it is joined. zmq_proxy_steerable
+  // cannot poll the worker's stop fd: TERMINATE on the control pipe is what ends it.
+  thread_.start("zmqsec-logproxy", [this](const core::stop_view&) {
     zmq_proxy_steerable(frontend_.handle(), backend_.handle(), nullptr, control_.handle());
   });
 }
@@ -80,7 +65,7 @@ proxy::~proxy() {
   while (zmq_send(control_sender_.handle(), terminate, sizeof terminate - 1, 0) < 0 &&
          zmq_errno() == EINTR) {
   }
-  thread_.join();
+  thread_.stop();
 }
 
 }  // namespace zmqsec::logging

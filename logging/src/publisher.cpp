@@ -6,15 +6,15 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <ctime>
 #include <string_view>
 #include <system_error>
 #include <utility>
 
+#include <zmqsec/core/text.hpp>
 #include <zmqsec/error.hpp>
 #include <zmqsec/logging/topic.hpp>
 
-#include "json.hpp"
+#include "sockets.hpp"
 
 namespace zmqsec::logging::detail {
 namespace {
@@ -30,10 +30,7 @@ constexpr unsigned refresh_interval = 1024;
 // Sends are retried this often when a signal interrupts them.
 constexpr int interrupted_retries = 3;
 
-zmqsec::error socket_error(const zmq::error_t& e, const std::string& what) {
-  return zmqsec::error(std::error_code(e.num(), std::generic_category()),
-                       "pub_sink: " + what + ": " + e.what());
-}
+constexpr std::string_view component = "pub_sink";
 
 std::size_t level_index(spdlog::level::level_enum level) noexcept {
   const auto index = static_cast<std::size_t>(level);
@@ -73,7 +70,7 @@ publisher::publisher(pub_sink_config config)
     socket_.set(zmq::sockopt::linger, linger_ms(config));
     socket_.set(zmq::sockopt::sndhwm, config.send_hwm);
   } catch (const zmq::error_t& e) {
-    throw socket_error(e, "cannot make an XPUB socket");
+    throw socket_error(component, e, "cannot make an XPUB socket");
   }
   open(config);
 }
@@ -92,7 +89,7 @@ publisher::publisher(zmq::socket_t socket, pub_sink_config config)
     xpub_ = type == ZMQ_XPUB;
     socket_.set(zmq::sockopt::linger, linger_ms(config));
   } catch (const zmq::error_t& e) {
-    throw socket_error(e, "cannot configure the socket");
+    throw socket_error(component, e, "cannot configure the socket");
   }
   open(config);
 }
@@ -109,22 +106,9 @@ void publisher::open(const pub_sink_config& config) {
       socket_.set(zmq::sockopt::xpub_nodrop, config.count_drops);
     }
   } catch (const zmq::error_t& e) {
-    throw socket_error(e, "cannot configure the socket");
+    throw socket_error(component, e, "cannot configure the socket");
   }
-  for (const auto& endpoint : config.bind) {
-    try {
-      socket_.bind(endpoint);
-    } catch (const zmq::error_t& e) {
-      throw socket_error(e, "cannot bind " + endpoint);
-    }
-  }
-  for (const auto& endpoint : config.connect) {
-    try {
-      socket_.connect(endpoint);
-    } catch (const zmq::error_t& e) {
-      throw socket_error(e, "cannot connect to " + endpoint);
-    }
-  }
+  bind_and_connect(socket_, component, config.bind, config.connect);
 }
 
 // The socket closes with its linger set, then an own context terminates: both bounded by linger.
@@ -184,30 +168,13 @@ void publisher::build_payload(const spdlog::details::log_msg& msg, spdlog::level
     return;
   }
 
+  using core::append_json_name;
+  using core::append_json_string;
   auto& out = payload_buffer_;
-  const auto since_epoch = msg.time.time_since_epoch();
-  const auto second = std::chrono::floor<std::chrono::seconds>(since_epoch);
-  if (second.count() != json_second_) {
-    const std::time_t t = static_cast<std::time_t>(second.count());
-    std::tm utc{};
-    ::gmtime_r(&t, &utc);
-    char stamp[32];
-    const std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
-    json_second_text_.assign(stamp, n);
-    json_second_ = second.count();
-  }
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(since_epoch - second).count();
-  char fraction[8] = {'.', '0', '0', '0', '0', '0', '0', 'Z'};
-  for (int i = 6, rest = static_cast<int>(micros); i >= 1; --i, rest /= 10) {
-    fraction[i] = static_cast<char>('0' + rest % 10);
-  }
-
   out.push_back('{');
   append_json_name(out, "time", true);
   out.push_back('"');
-  append(out, json_second_text_);
-  out.append(fraction, fraction + sizeof fraction);
+  append(out, time_.format(msg.time));  // into the reused buffer: no allocation
   out.push_back('"');
   append_json_name(out, "level");
   append_json_string(out, level_name(level));

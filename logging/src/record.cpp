@@ -4,7 +4,7 @@
 
 #include <zmqsec/logging/topic.hpp>
 
-#include "json.hpp"
+#include <zmqsec/core/text.hpp>
 
 namespace zmqsec::logging {
 
@@ -32,16 +32,16 @@ std::string record::to_json() const {
   std::string out;
   out.reserve(payload.size() + topic.size() * 2 + 80);
   out.push_back('{');
-  detail::append_json_name(out, "topic", true);
-  detail::append_json_string(out, topic);
-  detail::append_json_name(out, "root_topic");
-  detail::append_json_string(out, root_topic);
-  detail::append_json_name(out, "level");
-  detail::append_json_string(out, level_name);
-  detail::append_json_name(out, "subtopic");
-  detail::append_json_string(out, subtopic);
-  detail::append_json_name(out, "message");
-  detail::append_json_string(out, message());
+  core::append_json_name(out, "topic", true);
+  core::append_json_string(out, topic);
+  core::append_json_name(out, "root_topic");
+  core::append_json_string(out, root_topic);
+  core::append_json_name(out, "level");
+  core::append_json_string(out, level_name);
+  core::append_json_name(out, "subtopic");
+  core::append_json_string(out, subtopic);
+  core::append_json_name(out, "message");
+  core::append_json_string(out, message());
   out.push_back('}');
   return out;
 }

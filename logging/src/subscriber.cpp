@@ -1,7 +1,5 @@
 #include <zmqsec/logging/subscriber.hpp>
 
-#include <sys/eventfd.h>
-#include <unistd.h>
 #include <zmq.h>
 #include <zmq_addon.hpp>
 
@@ -10,15 +8,18 @@
 #include <system_error>
 #include <utility>
 
+#include <zmqsec/core/wakeup_fd.hpp>
+#include <zmqsec/core/zmq_error.hpp>
 #include <zmqsec/error.hpp>
+
+#include "sockets.hpp"
 
 namespace zmqsec::logging {
 namespace {
 
-zmqsec::error socket_error(const zmq::error_t& e, const std::string& what) {
-  return zmqsec::error(std::error_code(e.num(), std::generic_category()),
-                       "subscriber: " + what + ": " + e.what());
-}
+constexpr std::string_view component = "subscriber";
+
+using detail::socket_error;
 
 // Waits until the socket (and fd, if not -1) can be read or timeout passes (-1: no limit);
 // returns whether fd can be read.
@@ -27,30 +28,10 @@ bool wait_readable(zmq::socket_t& socket, int fd, long timeout_ms) {
   const int count = fd < 0 ? 1 : 2;
   if (zmq_poll(items, count, timeout_ms) < 0) {
     if (zmq_errno() == EINTR) return false;
-    throw zmqsec::error(std::error_code(zmq_errno(), std::generic_category()),
-                        std::string("subscriber: poll failed: ") + zmq_strerror(zmq_errno()));
+    core::throw_zmq_error("subscriber: poll failed");
   }
   return count == 2 && (items[1].revents & ZMQ_POLLIN) != 0;
 }
-
-// An eventfd that a stop request makes readable, so that run() can poll it with the socket.
-class stop_signal {
- public:
-  stop_signal() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-    if (fd_ < 0) throw zmqsec::error::from_errno(errno, "subscriber: eventfd");
-  }
-  stop_signal(const stop_signal&) = delete;
-  stop_signal& operator=(const stop_signal&) = delete;
-  ~stop_signal() { ::close(fd_); }
-  int fd() const noexcept { return fd_; }
-  void raise() noexcept {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] const auto written = ::write(fd_, &one, sizeof one);
-  }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
@@ -66,25 +47,11 @@ subscriber::subscriber(subscriber_config config, std::shared_ptr<spdlog::logger>
     socket_.set(zmq::sockopt::linger, 0);
     socket_.set(zmq::sockopt::rcvhwm, config.receive_hwm);
   } catch (const zmq::error_t& e) {
-    throw socket_error(e, "cannot make a SUB socket");
+    throw socket_error(component, e, "cannot make a SUB socket");
   }
   if (config.configure) config.configure(socket_);
   for (const auto& prefix : config.topics) subscribe(prefix);
-  for (const auto& endpoint : config.bind) {
-    try {
-      socket_.bind(endpoint);
-      bound_.push_back(socket_.get(zmq::sockopt::last_endpoint));
-    } catch (const zmq::error_t& e) {
-      throw socket_error(e, "cannot bind " + endpoint);
-    }
-  }
-  for (const auto& endpoint : config.connect) {
-    try {
-      socket_.connect(endpoint);
-    } catch (const zmq::error_t& e) {
-      throw socket_error(e, "cannot connect to " + endpoint);
-    }
-  }
+  bound_ = detail::bind_and_connect(socket_, component, config.bind, config.connect);
 }
 
 subscriber::~subscriber() = default;
@@ -93,7 +60,7 @@ void subscriber::subscribe(const std::string& prefix) {
   try {
     socket_.set(zmq::sockopt::subscribe, prefix);
   } catch (const zmq::error_t& e) {
-    throw socket_error(e, "cannot subscribe");
+    throw socket_error(component, e, "cannot subscribe");
   }
 }
 
@@ -106,7 +73,7 @@ std::optional<record> subscriber::try_receive() {
           zmq::recv_multipart(socket_, std::back_inserter(frames_), zmq::recv_flags::dontwait);
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) return std::nullopt;
-      throw socket_error(e, "cannot receive");
+      throw socket_error(component, e, "cannot receive");
     }
     if (!received) return std::nullopt;
     if (frames_.size() == 2)
@@ -151,8 +118,8 @@ std::size_t subscriber::dispatch(std::chrono::milliseconds timeout) {
 void subscriber::run(std::stop_token stop) {
   if (!target_) throw zmqsec::error(errc::invalid_argument, "subscriber: no logger to dispatch to");
   constexpr std::size_t batch = 1024;  // records between looks at the stop token
-  stop_signal signal;
-  std::stop_callback on_stop(stop, [&signal] { signal.raise(); });
+  core::wakeup_fd wake;                // made readable by a stop request, so the poll below returns
+  std::stop_callback on_stop(stop, [&wake] { wake.notify(); });
   try {
     while (!stop.stop_requested()) {
       std::size_t handed = 0;
@@ -162,10 +129,10 @@ void subscriber::run(std::stop_token stop) {
         hand_over(*r);
       }
       if (handed == batch) continue;
-      if (wait_readable(socket_, signal.fd(), -1)) return;
+      if (wait_readable(socket_, wake.fd(), -1)) return;
     }
   } catch (const zmqsec::error& e) {
-    if (e.code().value() != ETERM) throw;  // the context was shut down: nothing more to receive
+    if (!core::is_zmq_error(e, ETERM)) throw;  // the context was shut down: nothing to receive
   }
 }
 

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include <zmqsec/core/text.hpp>
+#include <zmqsec/core/zmq_error.hpp>
 #include <zmqsec/error.hpp>
 #include <zmqsec/monitor/event.hpp>
 
@@ -93,10 +95,8 @@ constexpr std::array<protocol_error_info, 21> protocol_errors{{
   throw error(errc::invalid_argument, "monitor message: " + why);
 }
 
-// libzmq's own errors (ETERM) have no text in the generic category.
 [[noreturn]] void socket_failure(int err) {
-  throw error(std::error_code(err, std::generic_category()),
-              std::string("monitor socket: ") + zmq_strerror(err));
+  throw core::zmq_error(err, "monitor socket");
 }
 
 std::string hex32(std::uint32_t value) {
@@ -171,7 +171,7 @@ std::optional<int> event::error_number() const noexcept {
 std::optional<std::string> event::error_text() const {
   auto err = error_number();
   if (!err) return std::nullopt;
-  return std::generic_category().message(*err);
+  return core::zmq_category().message(*err);
 }
 
 std::optional<std::chrono::milliseconds> event::interval() const noexcept {
@@ -223,20 +223,7 @@ std::string event::describe() const {
 }
 
 std::string escape(std::string_view text) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte < 0x7F && byte != '\\') {
-      out += c;
-    } else {
-      out += "\\x";
-      out += digits[byte >> 4];
-      out += digits[byte & 0xF];
-    }
-  }
-  return out;
+  return core::escape_for_log(text);
 }
 
 event parse_monitor_message(std::span<const std::string_view> frames) {

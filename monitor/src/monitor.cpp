@@ -1,8 +1,6 @@
-// The thread variant: one thread per monitor that owns the reading end from start to close.
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-
+// The thread variant: one core::worker per monitor, whose body owns the reading end from start
+// to close.
+#include <zmqsec/core/worker.hpp>
 #include <zmqsec/error.hpp>
 #include <zmqsec/monitor/monitor.hpp>
 
@@ -16,14 +14,14 @@ struct monitor_state {
 
   monitor_socket reader;
   event_callback on_event;
-  std::thread thread;
   std::atomic<std::uint64_t> delivered{0};
   std::atomic<std::uint64_t> callback_errors{0};
+  // Last: destroyed first, so that a worker destroyed on another thread joins before the reader
+  // goes. Destroyed by its own body (a callback dropped the last monitor), it lets the thread end.
+  core::worker thread;
 
-  mutable std::mutex mutex;
-  mutable std::condition_variable ended_cv;
-  bool ended = false;  // guarded by mutex
-
+  // The body ends on libzmq's MONITOR_STOPPED (after reader.stop(), or when the socket or its
+  // context goes away), not on the worker's stop request: every event up to then is delivered.
   void run() noexcept {
     while (!reader.stopped()) {
       std::optional<event> e;
@@ -35,11 +33,6 @@ struct monitor_state {
       if (e) deliver(*e);
     }
     reader.close();
-    {
-      std::lock_guard lock(mutex);
-      ended = true;
-    }
-    ended_cv.notify_all();
   }
 
   void deliver(const event& e) noexcept {
@@ -60,9 +53,10 @@ monitor::monitor(zmq::context_t& context, zmq::socket_ref socket, event_callback
     : state_(
           std::make_shared<detail::monitor_state>(context, socket, std::move(on_event), events)) {
   try {
-    // The thread keeps the state alive, so a callback may destroy the monitor.
-    state_->thread = std::thread([state = state_] { state->run(); });
-  } catch (const std::system_error& e) {
+    // The body keeps the state alive, so a callback may destroy the monitor.
+    state_->thread.start("zmqsec-monitor",
+                         [state = state_](const core::stop_view&) { state->run(); });
+  } catch (const error& e) {
     // No thread to read: detach here, on this thread, in the same order.
     state_->reader.stop();
     while (!state_->reader.stopped()) state_->reader.receive(std::chrono::milliseconds(-1));
@@ -88,24 +82,16 @@ monitor::~monitor() {
 void monitor::stop() noexcept {
   if (!state_) return;
   state_->reader.stop();
-  if (!state_->thread.joinable()) return;
-  if (state_->thread.get_id() == std::this_thread::get_id()) {
-    state_->thread.detach();  // called from a callback: the thread ends after MONITOR_STOPPED
-    return;
-  }
-  state_->thread.join();
+  // From a callback this only asks: the body ends by itself after MONITOR_STOPPED.
+  state_->thread.stop();
 }
 
 bool monitor::running() const noexcept {
-  if (!state_) return false;
-  std::lock_guard lock(state_->mutex);
-  return !state_->ended;
+  return state_ && state_->thread.running();
 }
 
 bool monitor::wait_stopped(std::chrono::milliseconds timeout) const {
-  if (!state_) return true;
-  std::unique_lock lock(state_->mutex);
-  return state_->ended_cv.wait_for(lock, timeout, [this] { return state_->ended; });
+  return !state_ || state_->thread.wait_ended(timeout);
 }
 
 const std::string& monitor::address() const noexcept {

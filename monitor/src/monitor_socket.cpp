@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <string>
 
+#include <zmqsec/core/zmq_error.hpp>
 #include <zmqsec/error.hpp>
 #include <zmqsec/monitor/monitor_socket.hpp>
 
@@ -20,12 +21,7 @@ std::string unique_address() {
 }
 
 [[noreturn]] void attach_failure(int err) {
-  throw error(std::error_code(err, std::generic_category()),
-              std::string("cannot monitor socket: ") + zmq_strerror(err));
-}
-
-bool is_eterm(const error& e) noexcept {
-  return e.code() == std::error_code(ETERM, std::generic_category());
+  throw core::zmq_error(err, "cannot monitor socket");
 }
 
 }  // namespace
@@ -68,7 +64,7 @@ std::optional<event> monitor_socket::receive(std::chrono::milliseconds timeout) 
   try {
     e = recv_monitor_message(reader_, timeout);
   } catch (const error& failure) {
-    if (is_eterm(failure)) {
+    if (core::is_zmq_error(failure, ETERM)) {
       stopped_.store(true, std::memory_order_release);
       return std::nullopt;
     }

@@ -63,7 +63,7 @@ TEST(zmq_cert_keypair, json_is_an_object_with_public_and_secret) {
   EXPECT_EQ(doc.object[1].first, "secret");
   const std::string& public_z85 = doc.at("public").string;
   const std::string& secret_z85 = doc.at("secret").string;
-  EXPECT_EQ(r.out, "{\"public\": \"" + public_z85 + "\", \"secret\": \"" + secret_z85 + "\"}\n");
+  EXPECT_EQ(r.out, "{\"public\":\"" + public_z85 + "\",\"secret\":\"" + secret_z85 + "\"}\n");
   EXPECT_EQ(zc::derive_public_key(zc::secret_key::from_z85(secret_z85)).z85(), public_z85);
 }
 

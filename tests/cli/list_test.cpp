@@ -28,9 +28,9 @@ TEST(zmq_cert_list, json_lists_certificates_and_an_empty_errors_array) {
   const auto server = zmqsec::testing::generate(dir, "server", {"--meta", "name=demo-server"});
   const auto r = zmq_cert({"list", "--json", dir.path().string()});
   ASSERT_EQ(r.exit_code, 0) << r;
-  EXPECT_EQ(r.out, "{\"certificates\": [{\"file\": \"" + server.public_file.string() +
-                       "\", \"public_key\": \"" + server.public_key +
-                       "\", \"metadata\": {\"name\": \"demo-server\"}}], \"errors\": []}\n");
+  EXPECT_EQ(r.out, "{\"certificates\":[{\"file\":\"" + server.public_file.string() +
+                       "\",\"public_key\":\"" + server.public_key +
+                       "\",\"metadata\":{\"name\":\"demo-server\"}}],\"errors\":[]}\n");
   const auto doc = parse_json(r.out);
   ASSERT_EQ(doc.at("certificates").array.size(), 1u);
   EXPECT_EQ(doc.at("certificates").array[0].at("public_key").string, server.public_key);
@@ -44,7 +44,7 @@ TEST(zmq_cert_list, an_empty_folder_lists_nothing) {
   EXPECT_EQ(text.out, "");
   const auto json = zmq_cert({"list", "--json", dir.path().string()});
   EXPECT_EQ(json.exit_code, 0) << json;
-  EXPECT_EQ(json.out, "{\"certificates\": [], \"errors\": []}\n");
+  EXPECT_EQ(json.out, "{\"certificates\":[],\"errors\":[]}\n");
 }
 
 TEST(zmq_cert_list, reports_bad_files_lists_the_good_ones_and_exits_1) {

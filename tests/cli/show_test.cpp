@@ -39,8 +39,8 @@ TEST(zmq_cert_show, json_has_public_key_has_secret_and_metadata) {
   const auto pair = zmqsec::testing::generate(dir, "server", {"--meta", "name=demo-server"});
   const auto r = zmq_cert({"show", "--json", pair.secret_file.string()});
   ASSERT_EQ(r.exit_code, 0) << r;
-  EXPECT_EQ(r.out, "{\"public_key\": \"" + pair.public_key +
-                       "\", \"has_secret\": true, \"metadata\": {\"name\": \"demo-server\"}}\n");
+  EXPECT_EQ(r.out, "{\"public_key\":\"" + pair.public_key +
+                       "\",\"has_secret\":true,\"metadata\":{\"name\":\"demo-server\"}}\n");
   const auto doc = zmqsec::testing::parse_json(r.out);
   EXPECT_EQ(doc.at("public_key").string, pair.public_key);
   EXPECT_EQ(doc.at("has_secret").type, json_value::kind::boolean);

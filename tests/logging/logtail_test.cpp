@@ -12,6 +12,7 @@
 #include <zmqsec/logging.hpp>
 
 #include "../cli/json.hpp"
+#include "../cli/python_json.hpp"
 #include "../support/temp_dir.hpp"
 #include "spawned_process.hpp"
 
@@ -94,6 +95,21 @@ TEST(logtail_test, json_prints_one_object_per_line) {
   EXPECT_EQ(first.at("message").string, "slow \"query\"");
   const auto second = zmqsec::testing::parse_json(r.out.substr(newline + 1));
   EXPECT_EQ(second.at("message").string, "naïve ✓");
+}
+
+TEST(logtail_test, json_gives_back_utf8_topics_and_messages_unchanged) {
+  auto sink = sink_for_tail("caf\u00e9");
+  spawned_process tail(logtail({sink->last_endpoint(), "--json", "-n", "1"}));
+  ASSERT_TRUE(sink->wait_for_subscriptions(1, 10s));
+  spdlog::logger("app", sink).warn("\u76e3\u8996::na\u00efve \"\u2713\"");
+  const auto r = tail.wait(10s);
+  ASSERT_EQ(r.exit_code, 0) << r;
+  spawned_process python(
+      zmqsec::testing::python_json_argv(r.out, {"topic", "root_topic", "subtopic", "message"}));
+  const auto parsed = python.wait(10s);
+  ASSERT_EQ(parsed.exit_code, 0) << parsed;
+  EXPECT_EQ(parsed.out,
+            "caf\u00e9.WARNING.\u76e3\u8996\ncaf\u00e9\n\u76e3\u8996\nna\u00efve \"\u2713\"\n");
 }
 
 TEST(logtail_test, topic_options_filter_by_prefix) {

@@ -14,6 +14,7 @@
 #include <zmqsec/certs/keys.hpp>
 #include <zmqsec/monitor/monitor.hpp>
 
+#include "../cli/python_json.hpp"
 #include "../interop/child_process.hpp"
 #include "recorder.hpp"
 #include "temp_dir.hpp"
@@ -113,6 +114,27 @@ TEST(zmq_monitor_test, a_bound_plain_server_shows_the_authenticators_reason) {
                             "(PLAIN user \"admin\" from "),
             std::string::npos)
       << result.out;
+}
+
+// Endpoints and user names are UTF-8 text: a JSON consumer gets them back as they were, not
+// byte by byte as Latin-1 code points.
+TEST(zmq_monitor_test, json_gives_back_utf8_endpoints_and_user_names_unchanged) {
+  zmqsec::testing::temp_dir dir;
+  const std::string endpoint = "ipc://" + (dir / "caf\u00e9-\u76e3\u8996.ipc").string();
+  const std::string user = "j\u00fcrgen";
+  zmq::context_t ctx;
+  auto client = make_socket(ctx, zmq::socket_type::dealer);
+  client.set(zmq::sockopt::plain_username, user);
+  client.set(zmq::sockopt::plain_password, "guess");
+  client.set(zmq::sockopt::reconnect_ivl, 20);
+  client.connect(endpoint);
+  auto result = zmq_monitor({"--bind", endpoint, "--type", "router", "--plain", "admin:secret",
+                             "--event", "HANDSHAKE_FAILED_AUTH", "--count", "1", "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  const auto parsed = zmqsec::testing::run_process(
+      zmqsec::testing::python_json_argv(result.out, {"endpoint", "auth.username"}));
+  ASSERT_EQ(parsed.exit_code, 0) << parsed.describe();
+  EXPECT_EQ(parsed.out, endpoint + "\n" + user + "\n") << result.out;
 }
 
 TEST(zmq_monitor_test, a_failed_bind_prints_the_event_and_exits_1) {

@@ -16,10 +16,10 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <zmq.hpp>
+#include <zmqsec/core/worker.hpp>
 
 namespace zmqsec::logging {
 
@@ -56,7 +56,7 @@ class proxy {
   zmq::socket_t control_sender_;  // ours
   std::vector<std::string> frontend_bound_;
   std::vector<std::string> backend_bound_;
-  std::thread thread_;
+  core::worker thread_;
 };
 
 }  // namespace zmqsec::logging

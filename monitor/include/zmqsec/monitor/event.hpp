@@ -138,7 +138,10 @@ struct event {
   friend bool operator==(const event&, const event&) = default;
 };
 
-/// Text that is safe to print: printable ASCII kept, everything else as \xHH.
+/// Text that is safe to print on one log line: printable ASCII kept; everything else, the double
+/// quote and the backslash as \xHH (so a quoted user name cannot end its quotes early). The same
+/// as every zmqsec module's log escaping (zmqsec::core::escape_for_log), kept as the monitor's
+/// public name for it.
 std::string escape(std::string_view text);
 
 /// Decodes the frames of one monitor message (version 1: two frames). Throws zmqsec::error

@@ -15,6 +15,7 @@
 #include <string>
 
 #include <zmq.hpp>
+#include <zmqsec/core/text.hpp>
 #include <zmqsec/logging/pub_sink_config.hpp>
 
 namespace zmqsec::logging::detail {
@@ -77,8 +78,7 @@ class publisher {
   spdlog::memory_buf_t payload_buffer_;
   unsigned records_since_read_ = 0;
   unsigned refused_in_a_row_ = 0;
-  std::int64_t json_second_ = -1;
-  std::string json_second_text_;
+  core::utc_timestamp time_;  // the JSON payload's time, the date formatted once a second
 
   // Drops not yet reported on the stream, the highest level among them and why they happened.
   std::uint64_t unreported_ = 0;

@@ -1,0 +1,34 @@
+#include "sockets.hpp"
+
+#include <zmqsec/core/zmq_error.hpp>
+
+namespace zmqsec::logging::detail {
+
+zmqsec::error socket_error(std::string_view component, const zmq::error_t& e,
+                           const std::string& what) {
+  return core::zmq_error(e.num(), std::string(component) + ": " + what);
+}
+
+std::vector<std::string> bind_and_connect(zmq::socket_t& socket, std::string_view component,
+                                          const std::vector<std::string>& bind,
+                                          const std::vector<std::string>& connect) {
+  std::vector<std::string> bound;
+  for (const auto& endpoint : bind) {
+    try {
+      socket.bind(endpoint);
+      bound.push_back(socket.get(zmq::sockopt::last_endpoint));
+    } catch (const zmq::error_t& e) {
+      throw socket_error(component, e, "cannot bind " + endpoint);
+    }
+  }
+  for (const auto& endpoint : connect) {
+    try {
+      socket.connect(endpoint);
+    } catch (const zmq::error_t& e) {
+      throw socket_error(component, e, "cannot connect to " + endpoint);
+    }
+  }
+  return bound;
+}
+
+}  // namespace zmqsec::logging::detail

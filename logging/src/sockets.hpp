@@ -1,0 +1,25 @@
+// The socket plumbing the sink, the subscriber and the proxy share: one error for a failed
+// libzmq call, and one way to bind and connect.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include <zmqsec/error.hpp>
+
+namespace zmqsec::logging::detail {
+
+/// "component: what: <libzmq's text>", with libzmq's code (core::zmq_category).
+zmqsec::error socket_error(std::string_view component, const zmq::error_t& e,
+                           const std::string& what);
+
+/// Binds socket to each of bind, then connects it to each of connect; returns the endpoints
+/// bound (a wildcard port resolved). Throws socket_error for the first that fails.
+std::vector<std::string> bind_and_connect(zmq::socket_t& socket, std::string_view component,
+                                          const std::vector<std::string>& bind,
+                                          const std::vector<std::string>& connect = {});
+
+}  // namespace zmqsec::logging::detail
