@@ -135,7 +135,7 @@ class loop_handler final : public zap_deferral, public std::enable_shared_from_t
     slot_->envelope_size = split->envelope.size();
     refresh_policy();
     const std::uint64_t before = last_id_;
-    const zap_outcome outcome = decide(*policy_, split->body, slot_->reply, this);
+    const zap_outcome outcome = decide(*policy_, split->body, slot_->reply, this, snapshots_);
     if (socket_ == nullptr) return;  // a callback stopped the authenticator
     if (outcome == zap_outcome::pending && last_id_ != before) return wait_for(last_id_);
     reply_or_drop(outcome, *slot_);
@@ -216,6 +216,7 @@ class loop_handler final : public zap_deferral, public std::enable_shared_from_t
   message_frame scratch_;
   std::shared_ptr<const policy> policy_;
   std::uint64_t generation_ = 0;
+  store_snapshots snapshots_;
   std::uint64_t last_id_ = 0;
   bool closing_ = false;
   std::unordered_map<std::uint64_t, waiting> pending_;

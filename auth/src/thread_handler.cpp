@@ -21,7 +21,7 @@ namespace {
 // raw ZAP benchmark (one CPU), 8 answered more requests per second.
 constexpr std::size_t batch_size = 8;
 
-void decide_slot(const policy& current, zap_slot& slot) noexcept {
+void decide_slot(const policy& current, zap_slot& slot, store_snapshots& snapshots) noexcept {
   // One view more than frames, for the stand-in of the frames that were let go.
   std::array<std::string_view, max_frames + 1> views{};
   auto split = split_slot(slot, views);
@@ -31,7 +31,7 @@ void decide_slot(const policy& current, zap_slot& slot) noexcept {
     return;
   }
   slot.envelope_size = split->envelope.size();
-  slot.outcome = decide(current, split->body, slot.reply);
+  slot.outcome = decide(current, split->body, slot.reply, nullptr, snapshots);
   if (slot.outcome == zap_outcome::pending) slot.outcome = zap_outcome::drop;  // not used here
 }
 
@@ -50,6 +50,7 @@ handler_end run_zap_handler(void* socket, int stop_fd, const std::atomic<bool>& 
   message_frame scratch;
 
   std::shared_ptr<const policy> current;
+  store_snapshots snapshots;
   std::uint64_t current_generation = 0;
 
   // The socket's own signalling fd, polled directly (one poll(2) per sleep, no zmq_poll
@@ -98,7 +99,7 @@ handler_end run_zap_handler(void* socket, int stop_fd, const std::atomic<bool>& 
           current = source.current.load(std::memory_order_acquire);
           current_generation = generation;
         }
-        decide_slot(*current, slot);
+        decide_slot(*current, slot, snapshots);
       }
 
       // Counted before the replies go out, so that whoever sees a reply sees it counted.
