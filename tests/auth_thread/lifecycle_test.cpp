@@ -15,6 +15,7 @@
 #include <zmq.hpp>
 
 #include <zmqsec/auth/thread_authenticator.hpp>
+#include <zmqsec/core/zmq_error.hpp>
 #include <zmqsec/error.hpp>
 
 #include "harness.hpp"
@@ -98,7 +99,7 @@ TEST(thread_authenticator_lifecycle, a_second_authenticator_on_the_same_context_
     second.start();
     FAIL() << "a second handler started on the same context";
   } catch (const zmqsec::error& e) {
-    EXPECT_EQ(e.code(), std::error_code(EADDRINUSE, std::generic_category()));
+    EXPECT_EQ(e.code(), std::error_code(EADDRINUSE, zmqsec::core::zmq_category()));
     std::string what = e.what();
     EXPECT_NE(what.find("inproc://zeromq.zap.01"), std::string::npos) << what;
     EXPECT_NE(what.find("another ZAP handler"), std::string::npos) << what;
@@ -228,7 +229,7 @@ TEST(thread_authenticator_lifecycle, context_shutdown_ends_the_handler_and_stop_
     auth.start();
     FAIL() << "started on a terminated context";
   } catch (const zmqsec::error& e) {
-    EXPECT_EQ(e.code(), std::error_code(ETERM, std::generic_category()));
+    EXPECT_EQ(e.code(), std::error_code(ETERM, zmqsec::core::zmq_category()));
     EXPECT_NE(std::string(e.what()).find("terminated"), std::string::npos) << e.what();
   }
 }
