@@ -63,13 +63,13 @@ class answer_box final : public zap_answer_sink {
 class loop_handler final : public deferred_requests,
                            public std::enable_shared_from_this<loop_handler> {
  public:
-  loop_handler(loop::event_loop& loop, authenticator_core& core, std::atomic<bool>& alive,
-               const std::atomic<std::chrono::milliseconds>& timeout)
+  loop_handler(loop::event_loop& loop, std::shared_ptr<authenticator_core> core,
+               std::atomic<bool>& alive, const std::atomic<std::chrono::milliseconds>& timeout)
       : loop_(loop),
-        core_(core),
+        core_(std::move(core)),
         alive_(alive),
         timeout_(timeout),
-        server_(core.publisher.source(), core.counters, this) {}
+        server_(core_->publisher.source(), core_->counters, this) {}
 
   /// Binds the socket and watches it; throws like loop_authenticator::start().
   void start(void* context) {
@@ -147,7 +147,7 @@ class loop_handler final : public deferred_requests,
     if (found == pending_.end() || !server_.is_open()) return;  // answered already, or stopped
     waiting w = std::move(found->second);
     pending_.erase(found);
-    if (timed_out) core_.counters.add(&authenticator_stats::deferred_timeouts, 1);
+    if (timed_out) core_->counters.add(&authenticator_stats::deferred_timeouts, 1);
     complete(w, verdict);
     // A send outside the watch's callback may take the fd's signal: look again from the loop.
     if (watch_) watch_->check();
@@ -163,12 +163,12 @@ class loop_handler final : public deferred_requests,
   }
 
   void fail(zap_step end, int error) noexcept {
-    log_server_end(core_.publisher.log(), end, error);
+    log_server_end(core_->publisher.log(), end, error);
     shutdown();
   }
 
   loop::event_loop& loop_;
-  authenticator_core& core_;
+  std::shared_ptr<authenticator_core> core_;
   std::atomic<bool>& alive_;
   const std::atomic<std::chrono::milliseconds>& timeout_;
   zap_server server_;
@@ -181,8 +181,9 @@ class loop_handler final : public deferred_requests,
 
 class loop_authenticator_impl {
  public:
-  loop_authenticator_impl(zmq::context_t& context, loop::event_loop& loop, authenticator_core& core)
-      : context_(context.handle()), loop_(loop), core_(core) {
+  loop_authenticator_impl(zmq::context_t& context, loop::event_loop& loop,
+                          std::shared_ptr<authenticator_core> core)
+      : context_(context.handle()), loop_(loop), core_(std::move(core)) {
     if (context_ == nullptr) {
       throw zmqsec::error(errc::invalid_argument, "loop_authenticator: the context is closed");
     }
@@ -196,8 +197,8 @@ class loop_authenticator_impl {
     handler->start(context_);  // if it throws, the handler closes what it opened
     alive_.store(true);
     handler_ = std::move(handler);
-    core_.publisher.log().info("ZAP handler bound at " + std::string(zap_endpoint) +
-                               " (on a loop)");
+    core_->publisher.log().info("ZAP handler bound at " + std::string(zap_endpoint) +
+                                " (on a loop)");
   }
 
   void stop() noexcept {
@@ -205,7 +206,7 @@ class loop_authenticator_impl {
     const bool was_alive = alive_.load();
     // From inside a callback of the handler, the turn under way holds it until it returns.
     std::exchange(handler_, nullptr)->shutdown();
-    if (was_alive) core_.publisher.log().info("ZAP handler stopped");
+    if (was_alive) core_->publisher.log().info("ZAP handler stopped");
   }
 
   bool is_alive() const noexcept { return alive_.load(); }
@@ -215,7 +216,7 @@ class loop_authenticator_impl {
  private:
   void* context_;
   loop::event_loop& loop_;
-  authenticator_core& core_;
+  std::shared_ptr<authenticator_core> core_;
   std::atomic<bool> alive_{false};
   std::atomic<std::chrono::milliseconds> timeout_{loop_authenticator::default_deferred_timeout};
   std::shared_ptr<loop_handler> handler_;
@@ -234,14 +235,7 @@ loop_authenticator::loop_authenticator(zmq::context_t& context, loop::event_loop
 
 loop_authenticator::loop_authenticator(loop_authenticator&&) noexcept = default;
 
-loop_authenticator& loop_authenticator::operator=(loop_authenticator&& other) noexcept {
-  if (this != &other) {
-    impl_.reset();  // stops the handler while the core it reads is still there
-    authenticator::operator=(std::move(other));
-    impl_ = std::move(other.impl_);
-  }
-  return *this;
-}
+loop_authenticator& loop_authenticator::operator=(loop_authenticator&&) noexcept = default;
 
 loop_authenticator::~loop_authenticator() = default;
 
@@ -260,13 +254,13 @@ bool loop_authenticator::is_alive() const noexcept {
 
 loop_authenticator& loop_authenticator::configure_plain_deferred(std::string_view domain,
                                                                  deferred_plain_callback callback) {
-  core().publisher.change(
+  core()->publisher.change(
       [&](policy_config& c) { c.configure_plain_deferred(domain, std::move(callback)); });
   return *this;
 }
 loop_authenticator& loop_authenticator::configure_curve_deferred(std::string_view domain,
                                                                  deferred_curve_callback callback) {
-  core().publisher.change_curve(
+  core()->publisher.change_curve(
       domain, [&](policy_config& c) { c.configure_curve_deferred(domain, std::move(callback)); });
   return *this;
 }

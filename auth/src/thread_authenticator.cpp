@@ -22,8 +22,10 @@ namespace detail {
 
 class thread_authenticator_impl {
  public:
-  thread_authenticator_impl(zmq::context_t& context, authenticator_core& core)
-      : context_(context.handle()), core_(core), server_(core.publisher.source(), core.counters) {
+  thread_authenticator_impl(zmq::context_t& context, std::shared_ptr<authenticator_core> core)
+      : context_(context.handle()),
+        core_(std::move(core)),
+        server_(core_->publisher.source(), core_->counters) {
     if (context_ == nullptr) {
       throw zmqsec::error(errc::invalid_argument, "thread_authenticator: the context is closed");
     }
@@ -48,7 +50,7 @@ class thread_authenticator_impl {
       server_.close();
       throw;
     }
-    core_.publisher.log().info("ZAP handler bound at " + std::string(zap_endpoint));
+    core_->publisher.log().info("ZAP handler bound at " + std::string(zap_endpoint));
   }
 
   void stop() noexcept {
@@ -62,7 +64,7 @@ class thread_authenticator_impl {
     std::lock_guard lock(lifecycle_);
     const bool was_alive = alive_.load();
     worker_.stop();
-    if (was_alive) core_.publisher.log().info("ZAP handler stopped");
+    if (was_alive) core_->publisher.log().info("ZAP handler stopped");
   }
 
   bool is_alive() const noexcept { return alive_.load(); }
@@ -88,7 +90,7 @@ class thread_authenticator_impl {
     if (end == zap_step::terminated) context_terminated_.store(true);
     alive_.store(false);
     server_.close();
-    log_server_end(core_.publisher.log(), end, err);
+    log_server_end(core_->publisher.log(), end, err);
   }
 
   // Steps the server until stop is requested (closed) or the server ends (err: the errno).
@@ -131,7 +133,7 @@ class thread_authenticator_impl {
   }
 
   void* context_;
-  authenticator_core& core_;
+  std::shared_ptr<authenticator_core> core_;
   std::mutex lifecycle_;  // serialises start() and stop() from threads other than the handler's
   std::atomic<bool> alive_{false};
   std::atomic<bool> context_terminated_{false};
@@ -152,14 +154,7 @@ thread_authenticator::thread_authenticator(zmq::context_t& context, policy_confi
 
 thread_authenticator::thread_authenticator(thread_authenticator&& other) noexcept = default;
 
-thread_authenticator& thread_authenticator::operator=(thread_authenticator&& other) noexcept {
-  if (this != &other) {
-    impl_.reset();  // stops the handler while the core it reads is still there
-    authenticator::operator=(std::move(other));
-    impl_ = std::move(other.impl_);
-  }
-  return *this;
-}
+thread_authenticator& thread_authenticator::operator=(thread_authenticator&&) noexcept = default;
 
 thread_authenticator::~thread_authenticator() = default;
 

@@ -148,11 +148,13 @@ class authenticator {
   /// Not virtual: an authenticator is not destroyed through this base.
   ~authenticator();
 
-  /// What the handler shares with the configuration. Throws zmqsec::error once moved from.
-  detail::authenticator_core& core() const;
+  /// What the handler shares with the configuration: the variants' handlers hold it too, so it
+  /// outlives them whatever the order of destruction or move. Throws zmqsec::error once moved
+  /// from.
+  const std::shared_ptr<detail::authenticator_core>& core() const;
 
  private:
-  std::unique_ptr<detail::authenticator_core> core_;  // null only when moved from
+  std::shared_ptr<detail::authenticator_core> core_;  // null only when moved from
 };
 
 }  // namespace zmqsec::auth
