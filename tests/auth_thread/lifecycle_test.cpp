@@ -168,6 +168,24 @@ TEST(thread_authenticator_lifecycle, a_moved_authenticator_keeps_serving) {
   EXPECT_TRUE(handler_answers(ctx));
 }
 
+TEST(thread_authenticator_lifecycle, moving_onto_a_running_authenticator_stops_its_handler_first) {
+  zmq::context_t ctx_a;
+  zmq::context_t ctx_b;
+  za::thread_authenticator a{ctx_a};
+  a.start();
+  za::thread_authenticator b{ctx_b};
+  b.deny("127.0.0.2");
+  b.start();
+
+  a = std::move(b);
+  EXPECT_TRUE(endpoint_free(ctx_a));  // a's own handler is gone, its socket unbound
+  EXPECT_TRUE(a.is_alive());
+  EXPECT_TRUE(handler_answers(ctx_b));  // b's handler goes on under a's name
+  EXPECT_EQ(a.stats().accepted, 1U);
+  ASSERT_TRUE(a.current_policy());
+  EXPECT_EQ(a.current_policy()->addresses().match("127.0.0.2"), za::address_match::denied);
+}
+
 TEST(thread_authenticator_lifecycle, stop_returns_promptly_under_full_load) {
   zmq::context_t ctx;
   za::thread_authenticator auth{ctx};
