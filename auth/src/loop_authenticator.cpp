@@ -1,3 +1,4 @@
+// loop_authenticator: the ZAP server step driven by a socket_watch, with deferred decisions.
 #include <zmqsec/auth/loop_authenticator.hpp>
 
 #include <zmq.h>
@@ -12,8 +13,8 @@
 
 #include <zmqsec/loop/socket_watch.hpp>
 
-#include "thread_handler.hpp"
-#include "zap_io.hpp"
+#include "authenticator_core.hpp"
+#include "zap_server.hpp"
 
 namespace zmqsec::auth {
 
@@ -21,8 +22,8 @@ namespace detail {
 
 namespace {
 
-// Requests read per turn before the loop serves others.
-constexpr std::size_t batch_size = 64;
+// Batches served per turn before the loop serves others (64 requests).
+constexpr std::size_t steps_per_turn = 8;
 
 // Where completions send their answers: a task posted to the loop, for as long as the handler
 // lives. Completions may outlive the handler (a callback keeps one): then answers go nowhere.
@@ -57,27 +58,27 @@ class answer_box final : public zap_answer_sink {
 
 }  // namespace
 
-// The running handler: the socket, its watch and the deferred requests. Loop thread only
+// The running handler: the server, its watch and the deferred requests. Loop thread only
 // (answers arrive through posted tasks).
-class loop_handler final : public zap_deferral, public std::enable_shared_from_this<loop_handler> {
+class loop_handler final : public deferred_requests,
+                           public std::enable_shared_from_this<loop_handler> {
  public:
-  loop_handler(loop::event_loop& loop, void* socket, policy_publisher& publisher,
-               handler_counters& counters, std::atomic<bool>& alive,
-               const std::atomic<std::chrono::milliseconds>& timeout)
+  loop_handler(loop::event_loop& loop, std::shared_ptr<authenticator_core> core,
+               std::atomic<bool>& alive, const std::atomic<std::chrono::milliseconds>& timeout)
       : loop_(loop),
-        socket_(socket),
-        publisher_(publisher),
-        counters_(counters),
+        core_(std::move(core)),
         alive_(alive),
         timeout_(timeout),
-        slot_(std::make_unique<zap_slot>()) {}
+        server_(core_->publisher.source(), core_->counters, this) {}
 
-  void start() {
+  /// Binds the socket and watches it; throws like loop_authenticator::start().
+  void start(void* context) {
+    server_.open(context, "loop_authenticator");
     std::weak_ptr<loop_handler> weak = weak_from_this();
     answers_ = std::make_shared<answer_box>(loop_, [weak](std::uint64_t id, deferred_verdict v) {
       if (auto self = weak.lock()) self->finish(id, v, false);
     });
-    watch_.emplace(loop_, socket_, ZMQ_POLLIN, [weak](short, int error) {
+    watch_.emplace(loop_, server_.socket(), ZMQ_POLLIN, [weak](short, int error) {
       if (auto self = weak.lock()) self->turn(error);
     });
   }
@@ -88,7 +89,7 @@ class loop_handler final : public zap_deferral, public std::enable_shared_from_t
 
   /// Answers what waits with 500 and closes the socket. Idempotent.
   void shutdown() noexcept {
-    if (socket_ == nullptr || closing_) return;
+    if (!server_.is_open() || closing_) return;
     closing_ = true;
     if (answers_) answers_->close();
     auto left = std::move(pending_);
@@ -96,14 +97,31 @@ class loop_handler final : public zap_deferral, public std::enable_shared_from_t
     const deferred_verdict stopped{zap_status::internal_error, "authenticator stopped", {}};
     for (auto& [id, w] : left) complete(w, stopped);
     watch_.reset();
-    close_zap_socket(socket_);
-    socket_ = nullptr;
+    server_.close();
     alive_.store(false);
   }
 
-  zap_completion defer() override {
-    const std::uint64_t id = ++last_id_;
-    return zap_completion(answers_, id);
+  zap_completion defer() override { return zap_completion(answers_, ++last_id_); }
+
+  // The request whose completion defer() gave last waits for its answer or its timeout.
+  bool keep(std::unique_ptr<zap_slot> slot,
+            std::shared_ptr<const policy> decided_by) noexcept override {
+    if (!server_.is_open()) return false;  // the callback stopped the authenticator
+    try {
+      const std::uint64_t id = last_id_;
+      waiting w{std::move(slot), std::move(decided_by), {}};
+      w.timer = loop_.call_later(timeout_.load(), [weak = weak_from_this(), id] {
+        if (auto self = weak.lock()) {
+          self->finish(
+              id, deferred_verdict{zap_status::internal_error, "deferred decision timed out", {}},
+              true);
+        }
+      });
+      pending_.emplace(id, std::move(w));
+      return true;
+    } catch (...) {  // out of memory: counted as dropped
+      return false;
+    }
   }
 
  private:
@@ -115,53 +133,21 @@ class loop_handler final : public zap_deferral, public std::enable_shared_from_t
 
   void turn(int error) {
     auto self = shared_from_this();  // a callback may stop the authenticator
-    if (error != 0) return fail(error);
-    for (std::size_t i = 0; i < batch_size && socket_ != nullptr; ++i) {
-      const receive_result got = receive(socket_, *slot_, scratch_);
-      if (got == receive_result::empty) return;
-      if (got == receive_result::error) return fail(errno);
-      add(counters_.requests, 1);
-      handle_request();
-    }
-  }
-
-  void handle_request() {
-    std::array<std::string_view, max_frames + 1> views{};
-    auto split = split_slot(*slot_, views);
-    if (!split) {
-      add(counters_.dropped, 1);
+    if (error != 0) return fail(error == ETERM ? zap_step::terminated : zap_step::failed, error);
+    for (std::size_t i = 0; i < steps_per_turn && server_.is_open(); ++i) {
+      const zap_step step = server_.step();
+      if (step == zap_step::served) continue;
+      if (step == zap_step::terminated || step == zap_step::failed) fail(step, errno);
       return;
     }
-    slot_->envelope_size = split->envelope.size();
-    refresh_policy();
-    const std::uint64_t before = last_id_;
-    const zap_outcome outcome = decide(*policy_, split->body, slot_->reply, this);
-    if (socket_ == nullptr) return;  // a callback stopped the authenticator
-    if (outcome == zap_outcome::pending && last_id_ != before) return wait_for(last_id_);
-    reply_or_drop(outcome, *slot_);
-  }
-
-  // The request in slot_ waits for completion id; slot_ gets a fresh slot.
-  void wait_for(std::uint64_t id) {
-    add(counters_.deferred, 1);
-    waiting w{std::move(slot_), policy_, {}};
-    slot_ = std::make_unique<zap_slot>();
-    w.timer = loop_.call_later(timeout_.load(), [weak = weak_from_this(), id] {
-      if (auto self = weak.lock()) {
-        self->finish(
-            id, deferred_verdict{zap_status::internal_error, "deferred decision timed out", {}},
-            true);
-      }
-    });
-    pending_.emplace(id, std::move(w));
   }
 
   void finish(std::uint64_t id, const deferred_verdict& verdict, bool timed_out) noexcept {
     auto found = pending_.find(id);
-    if (found == pending_.end() || socket_ == nullptr) return;  // answered already, or stopped
+    if (found == pending_.end() || !server_.is_open()) return;  // answered already, or stopped
     waiting w = std::move(found->second);
     pending_.erase(found);
-    if (timed_out) add(counters_.deferred_timeouts, 1);
+    if (timed_out) core_->counters.add(&authenticator_stats::deferred_timeouts, 1);
     complete(w, verdict);
     // A send outside the watch's callback may take the fd's signal: look again from the loop.
     if (watch_) watch_->check();
@@ -173,49 +159,21 @@ class loop_handler final : public zap_deferral, public std::enable_shared_from_t
     auto split = split_slot(*w.slot, views);
     const zap_outcome outcome =
         complete_deferred(*w.decided_by, split->body, verdict, w.slot->reply);
-    reply_or_drop(outcome, *w.slot);
+    if (server_.reply(*w.slot, outcome) == zap_step::terminated) fail(zap_step::terminated, ETERM);
   }
 
-  void reply_or_drop(zap_outcome outcome, zap_slot& slot) noexcept {
-    if (socket_ == nullptr) return;
-    if (outcome != zap_outcome::reply) {
-      add(counters_.dropped, 1);
-      return;
-    }
-    counters_.count_reply(slot.reply.status);
-    const int error = send_reply(socket_, slot);
-    if (error == ETERM) return fail(error);
-    if (error != 0) add(counters_.send_failures, 1);
-  }
-
-  void refresh_policy() {
-    const std::uint64_t generation = publisher_.source().generation.load(std::memory_order_acquire);
-    if (generation == generation_ && policy_) return;
-    policy_ = publisher_.source().current.load(std::memory_order_acquire);
-    generation_ = generation;
-  }
-
-  void fail(int error) noexcept {
-    if (error == ETERM) {
-      publisher_.log_warn("ZAP handler stopped: the context is terminated");
-    } else {
-      publisher_.log_error(std::string("ZAP handler failed: ") + zmq_strerror(error));
-    }
+  void fail(zap_step end, int error) noexcept {
+    log_server_end(core_->publisher.log(), end, error);
     shutdown();
   }
 
   loop::event_loop& loop_;
-  void* socket_;
-  policy_publisher& publisher_;
-  handler_counters& counters_;
+  std::shared_ptr<authenticator_core> core_;
   std::atomic<bool>& alive_;
   const std::atomic<std::chrono::milliseconds>& timeout_;
+  zap_server server_;
   std::optional<loop::socket_watch> watch_;
   std::shared_ptr<answer_box> answers_;
-  std::unique_ptr<zap_slot> slot_;
-  message_frame scratch_;
-  std::shared_ptr<const policy> policy_;
-  std::uint64_t generation_ = 0;
   std::uint64_t last_id_ = 0;
   bool closing_ = false;
   std::unordered_map<std::uint64_t, waiting> pending_;
@@ -223,9 +181,9 @@ class loop_handler final : public zap_deferral, public std::enable_shared_from_t
 
 class loop_authenticator_impl {
  public:
-  loop_authenticator_impl(zmq::context_t& context, loop::event_loop& loop, policy_config config,
-                          std::shared_ptr<spdlog::logger> logger)
-      : context_(context.handle()), loop_(loop), publisher_(std::move(config), std::move(logger)) {
+  loop_authenticator_impl(zmq::context_t& context, loop::event_loop& loop,
+                          std::shared_ptr<authenticator_core> core)
+      : context_(context.handle()), loop_(loop), core_(std::move(core)) {
     if (context_ == nullptr) {
       throw zmqsec::error(errc::invalid_argument, "loop_authenticator: the context is closed");
     }
@@ -235,23 +193,12 @@ class loop_authenticator_impl {
   void start() {
     if (handler_ && alive_.load()) return;
     handler_.reset();
-    void* socket = open_zap_socket(context_);
-    if (socket == nullptr) throw zap_socket_error("loop_authenticator", errno);
+    auto handler = std::make_shared<loop_handler>(loop_, core_, alive_, timeout_);
+    handler->start(context_);  // if it throws, the handler closes what it opened
     alive_.store(true);
-    try {
-      handler_ =
-          std::make_shared<loop_handler>(loop_, socket, publisher_, counters_, alive_, timeout_);
-      handler_->start();
-    } catch (...) {
-      if (handler_) {
-        handler_.reset();
-      } else {
-        close_zap_socket(socket);
-      }
-      alive_.store(false);
-      throw;
-    }
-    publisher_.log_info("ZAP handler bound at " + std::string(zap_endpoint) + " (on a loop)");
+    handler_ = std::move(handler);
+    core_->publisher.log().info("ZAP handler bound at " + std::string(zap_endpoint) +
+                                " (on a loop)");
   }
 
   void stop() noexcept {
@@ -259,23 +206,19 @@ class loop_authenticator_impl {
     const bool was_alive = alive_.load();
     // From inside a callback of the handler, the turn under way holds it until it returns.
     std::exchange(handler_, nullptr)->shutdown();
-    if (was_alive) publisher_.log_info("ZAP handler stopped");
+    if (was_alive) core_->publisher.log().info("ZAP handler stopped");
   }
 
   bool is_alive() const noexcept { return alive_.load(); }
   void set_timeout(std::chrono::milliseconds timeout) noexcept { timeout_.store(timeout); }
   std::size_t pending() const noexcept { return handler_ ? handler_->pending() : 0; }
-  policy_publisher& publisher() noexcept { return publisher_; }
-
-  authenticator_stats stats() const noexcept { return counters_.snapshot(publisher_); }
 
  private:
   void* context_;
   loop::event_loop& loop_;
+  std::shared_ptr<authenticator_core> core_;
   std::atomic<bool> alive_{false};
   std::atomic<std::chrono::milliseconds> timeout_{loop_authenticator::default_deferred_timeout};
-  handler_counters counters_;
-  policy_publisher publisher_;
   std::shared_ptr<loop_handler> handler_;
 };
 
@@ -287,11 +230,13 @@ loop_authenticator::loop_authenticator(zmq::context_t& context, loop::event_loop
 
 loop_authenticator::loop_authenticator(zmq::context_t& context, loop::event_loop& loop,
                                        policy_config config, std::shared_ptr<spdlog::logger> logger)
-    : impl_(std::make_unique<detail::loop_authenticator_impl>(context, loop, std::move(config),
-                                                              std::move(logger))) {}
+    : authenticator(std::move(config), std::move(logger)),
+      impl_(std::make_unique<detail::loop_authenticator_impl>(context, loop, core())) {}
 
 loop_authenticator::loop_authenticator(loop_authenticator&&) noexcept = default;
+
 loop_authenticator& loop_authenticator::operator=(loop_authenticator&&) noexcept = default;
+
 loop_authenticator::~loop_authenticator() = default;
 
 void loop_authenticator::start() {
@@ -309,12 +254,15 @@ bool loop_authenticator::is_alive() const noexcept {
 
 loop_authenticator& loop_authenticator::configure_plain_deferred(std::string_view domain,
                                                                  deferred_plain_callback callback) {
-  return edit([&](policy_config& c) { c.configure_plain_deferred(domain, std::move(callback)); });
+  core()->publisher.change(
+      [&](policy_config& c) { c.configure_plain_deferred(domain, std::move(callback)); });
+  return *this;
 }
 loop_authenticator& loop_authenticator::configure_curve_deferred(std::string_view domain,
                                                                  deferred_curve_callback callback) {
-  return edit_curve(
+  core()->publisher.change_curve(
       domain, [&](policy_config& c) { c.configure_curve_deferred(domain, std::move(callback)); });
+  return *this;
 }
 loop_authenticator& loop_authenticator::set_deferred_timeout(std::chrono::milliseconds timeout) {
   if (impl_) impl_->set_timeout(timeout);
@@ -322,12 +270,6 @@ loop_authenticator& loop_authenticator::set_deferred_timeout(std::chrono::millis
 }
 std::size_t loop_authenticator::pending() const noexcept {
   return impl_ ? impl_->pending() : 0;
-}
-authenticator_stats loop_authenticator::stats() const noexcept {
-  return impl_ ? impl_->stats() : authenticator_stats{};
-}
-detail::policy_publisher* loop_authenticator::publisher() const noexcept {
-  return impl_ ? &impl_->publisher() : nullptr;
 }
 
 }  // namespace zmqsec::auth

@@ -1,21 +1,20 @@
+// thread_authenticator: the ZAP server step driven from a poll loop on a core::worker thread.
 #include <zmqsec/auth/thread_authenticator.hpp>
 
-#include <sys/eventfd.h>
-#include <unistd.h>
+#include <poll.h>
 #include <zmq.h>
 
 #include <atomic>
 #include <cerrno>
-#include <exception>
-#include <future>
 #include <mutex>
 #include <string>
-#include <system_error>
-#include <thread>
 #include <utility>
 
-#include "thread_handler.hpp"
-#include "zap_io.hpp"
+#include <zmqsec/core/worker.hpp>
+#include <zmqsec/core/zmq_error.hpp>
+
+#include "authenticator_core.hpp"
+#include "zap_server.hpp"
 
 namespace zmqsec::auth {
 
@@ -23,131 +22,123 @@ namespace detail {
 
 class thread_authenticator_impl {
  public:
-  thread_authenticator_impl(zmq::context_t& context, policy_config config,
-                            std::shared_ptr<spdlog::logger> logger)
+  thread_authenticator_impl(zmq::context_t& context, std::shared_ptr<authenticator_core> core)
       : context_(context.handle()),
-        stop_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-        publisher_(std::move(config), std::move(logger)) {
-    if (stop_fd_ < 0) throw zmqsec::error::from_errno(errno, "thread_authenticator: eventfd");
+        core_(std::move(core)),
+        server_(core_->publisher.source(), core_->counters) {
     if (context_ == nullptr) {
-      ::close(stop_fd_);
       throw zmqsec::error(errc::invalid_argument, "thread_authenticator: the context is closed");
     }
   }
-
   thread_authenticator_impl(const thread_authenticator_impl&) = delete;
   thread_authenticator_impl& operator=(const thread_authenticator_impl&) = delete;
-
-  ~thread_authenticator_impl() {
-    stop();
-    ::close(stop_fd_);
-  }
-
-  // --- The handler ------------------------------------------------------------------------------
+  ~thread_authenticator_impl() { stop(); }
 
   void start() {
-    std::lock_guard lock(lifecycle_mutex_);
-    if (thread_.joinable()) {
-      if (alive_.load()) return;
-      thread_.join();  // it ended by itself (the context was terminated)
-    }
+    std::lock_guard lock(lifecycle_);
+    if (alive_.load()) return;
+    worker_.stop();  // joins a handler that ended by itself (the context was terminated)
     if (context_terminated_.load()) {
-      throw zmqsec::error(std::error_code(ETERM, std::generic_category()),
-                          "thread_authenticator: cannot start: the context is terminated");
+      throw core::zmq_error(ETERM, "thread_authenticator: cannot start: the context is terminated");
     }
-    std::uint64_t ignored = 0;
-    while (::read(stop_fd_, &ignored, sizeof ignored) > 0) {
-    }
-    stop_flag_.store(false);
-
-    std::promise<void> bound;
-    std::future<void> ready = bound.get_future();
+    open_socket();
     alive_.store(true);
     try {
-      thread_ = std::thread([this, bound = std::move(bound)]() mutable { run(bound); });
+      worker_.start("zmqsec-zap", [this](const core::stop_view& stop) { serve(stop); });
     } catch (...) {
       alive_.store(false);
+      server_.close();
       throw;
     }
-    try {
-      ready.get();
-    } catch (...) {
-      thread_.join();
-      alive_.store(false);
-      throw;
-    }
-    publisher_.log_info("ZAP handler bound at " + std::string(zap_endpoint));
+    core_->publisher.log().info("ZAP handler bound at " + std::string(zap_endpoint));
   }
 
   void stop() noexcept {
-    if (std::this_thread::get_id() == handler_id_.load()) {
+    if (worker_.on_worker_thread()) {
       // From a callback on the handler's own thread: it cannot wait for itself. The handler
       // ends after the requests it is deciding; the next start(), stop() or the destructor
       // joins it.
-      stop_flag_.store(true);
-      std::uint64_t one = 1;
-      [[maybe_unused]] auto written = ::write(stop_fd_, &one, sizeof one);
+      worker_.request_stop();
       return;
     }
-    std::lock_guard lock(lifecycle_mutex_);
-    if (!thread_.joinable()) return;
-    bool was_alive = alive_.load();
-    stop_flag_.store(true);
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto written = ::write(stop_fd_, &one, sizeof one);
-    thread_.join();
-    if (was_alive) publisher_.log_info("ZAP handler stopped");
+    std::lock_guard lock(lifecycle_);
+    const bool was_alive = alive_.load();
+    worker_.stop();
+    if (was_alive) core_->publisher.log().info("ZAP handler stopped");
   }
 
   bool is_alive() const noexcept { return alive_.load(); }
 
-  policy_publisher& publisher() noexcept { return publisher_; }
-
-  thread_authenticator_stats stats() const noexcept { return counters_.snapshot(publisher_); }
-
  private:
-  void run(std::promise<void>& bound) noexcept {
-    handler_id_.store(std::this_thread::get_id());
-    struct forget_id {
-      std::atomic<std::thread::id>& id;
-      ~forget_id() { id.store(std::thread::id()); }
-    } forget{handler_id_};
-    void* socket = open_zap_socket(context_);
-    if (socket == nullptr) {
-      const int err = errno;
-      if (err == ETERM) context_terminated_.store(true);
-      alive_.store(false);
-      bound.set_exception(std::make_exception_ptr(zap_socket_error("thread_authenticator", err)));
-      return;
+  // Bound on the caller's thread, so that start() throws what binding throws; the worker takes
+  // the socket over (starting a thread is a full barrier, which is what libzmq asks of a socket
+  // that changes threads).
+  void open_socket() {
+    try {
+      server_.open(context_, "thread_authenticator");
+    } catch (const std::system_error& e) {
+      if (core::is_zmq_error(e, ETERM)) context_terminated_.store(true);
+      throw;
     }
-    bound.set_value();
+  }
 
-    handler_end end = run_zap_handler(socket, stop_fd_, stop_flag_, publisher_.source(), counters_);
-    int err = errno;
+  void serve(const core::stop_view& stop) noexcept {
+    int err = 0;
+    const zap_step end = poll_loop(stop, err);
     // Not alive from here on, and said so before the socket closes: closing it is what lets a
     // terminating context return, and whoever waited for that must see the handler gone.
-    if (end == handler_end::terminated) context_terminated_.store(true);
+    if (end == zap_step::terminated) context_terminated_.store(true);
     alive_.store(false);
-    close_zap_socket(socket);
-    if (end == handler_end::terminated) {
-      publisher_.log_warn("ZAP handler stopped: the context is terminated");
-    } else if (end == handler_end::failed) {
-      publisher_.log_error(std::string("ZAP handler failed: ") + zmq_strerror(err));
+    server_.close();
+    log_server_end(core_->publisher.log(), end, err);
+  }
+
+  // Steps the server until stop is requested (closed) or the server ends (err: the errno).
+  // The socket's own signalling fd is polled directly (one poll(2) per sleep, no zmq_poll first
+  // pass): it is safe to wait on it only right after a receive said EAGAIN (step() said idle),
+  // because that receive has processed every pending command (a send may process commands too,
+  // and could leave a message ready without the fd saying so). After sending replies the loop
+  // always steps again first.
+  zap_step poll_loop(const core::stop_view& stop, int& err) noexcept {
+    int zmq_fd = -1;
+    std::size_t zmq_fd_size = sizeof zmq_fd;
+    while (zmq_getsockopt(server_.socket(), ZMQ_FD, &zmq_fd, &zmq_fd_size) != 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      return err == ETERM ? zap_step::terminated : zap_step::failed;
+    }
+    pollfd fds[2] = {{zmq_fd, POLLIN, 0}, {stop.fd(), POLLIN, 0}};
+    zap_step last = zap_step::served;
+    for (;;) {
+      if (stop.requested()) return zap_step::closed;
+      if (last == zap_step::idle) {
+        if (::poll(fds, 2, -1) < 0) {
+          if (errno == EINTR) continue;
+          err = errno;
+          return zap_step::failed;
+        }
+        if ((fds[1].revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) != 0)
+          return zap_step::closed;
+        if ((fds[0].revents & POLLNVAL) != 0) {
+          err = EBADF;
+          return zap_step::failed;
+        }
+      }
+      last = server_.step();
+      if (last != zap_step::served && last != zap_step::idle) {
+        err = errno;
+        return last;
+      }
     }
   }
 
   void* context_;
-
-  // The handler.
-  std::mutex lifecycle_mutex_;
-  std::thread thread_;
+  std::shared_ptr<authenticator_core> core_;
+  std::mutex lifecycle_;  // serialises start() and stop() from threads other than the handler's
   std::atomic<bool> alive_{false};
-  std::atomic<bool> stop_flag_{false};
   std::atomic<bool> context_terminated_{false};
-  std::atomic<std::thread::id> handler_id_{};
-  int stop_fd_;
-  handler_counters counters_;
-  policy_publisher publisher_;
+  zap_server server_;    // the worker's while it runs
+  core::worker worker_;  // last: stopped and joined before the rest goes
 };
 
 }  // namespace detail
@@ -158,12 +149,13 @@ thread_authenticator::thread_authenticator(zmq::context_t& context,
 
 thread_authenticator::thread_authenticator(zmq::context_t& context, policy_config config,
                                            std::shared_ptr<spdlog::logger> logger)
-    : impl_(std::make_unique<detail::thread_authenticator_impl>(context, std::move(config),
-                                                                std::move(logger))) {}
+    : authenticator(std::move(config), std::move(logger)),
+      impl_(std::make_unique<detail::thread_authenticator_impl>(context, core())) {}
 
 thread_authenticator::thread_authenticator(thread_authenticator&& other) noexcept = default;
-thread_authenticator& thread_authenticator::operator=(thread_authenticator&& other) noexcept =
-    default;
+
+thread_authenticator& thread_authenticator::operator=(thread_authenticator&&) noexcept = default;
+
 thread_authenticator::~thread_authenticator() = default;
 
 void thread_authenticator::start() {
@@ -178,12 +170,6 @@ void thread_authenticator::stop() noexcept {
 }
 bool thread_authenticator::is_alive() const noexcept {
   return impl_ && impl_->is_alive();
-}
-thread_authenticator_stats thread_authenticator::stats() const noexcept {
-  return impl_ ? impl_->stats() : thread_authenticator_stats{};
-}
-detail::policy_publisher* thread_authenticator::publisher() const noexcept {
-  return impl_ ? &impl_->publisher() : nullptr;
 }
 
 }  // namespace zmqsec::auth

@@ -69,6 +69,36 @@ bool is_reserved_metadata_name(std::string_view name) noexcept {
   }
 }
 
+// Why the credential frames of a request of mechanism m break RFC 27, or null if they do not.
+const char* credentials_problem(mechanism m,
+                                std::span<const std::string_view> credentials) noexcept {
+  switch (m) {
+    case mechanism::null:
+      return credentials.empty() ? nullptr : "NULL request with credentials";
+    case mechanism::plain:
+      if (credentials.size() != 2) return "PLAIN request without exactly 2 credentials";
+      if (credentials[0].size() > max_plain_field_size) {
+        return "PLAIN user name longer than 255 bytes";
+      }
+      if (credentials[1].size() > max_plain_field_size)
+        return "PLAIN password longer than 255 bytes";
+      return nullptr;
+    case mechanism::curve:
+      if (credentials.size() != 1) return "CURVE request without exactly 1 credential";
+      if (credentials[0].size() != curve_key_size) return "CURVE key is not 32 bytes";
+      return nullptr;
+    case mechanism::gssapi:
+      if (credentials.size() != 1) return "GSSAPI request without exactly 1 credential";
+      if (credentials[0].size() > max_principal_size) {
+        return "GSSAPI principal longer than 1024 bytes";
+      }
+      return nullptr;
+    case mechanism::unknown:
+      break;
+  }
+  return nullptr;
+}
+
 void put_uint32(char* out, std::uint32_t value) noexcept {
   out[0] = static_cast<char>((value >> 24) & 0xff);
   out[1] = static_cast<char>((value >> 16) & 0xff);
@@ -157,43 +187,18 @@ zap_parse_result parse_zap_request(std::span<const std::string_view> frames) noe
   request.mechanism_name = frames[mechanism_frame];
   request.mechanism = mechanism_of(request.mechanism_name);
 
-  const std::size_t credentials = frames.size() - first_credential_frame;
-  const auto credential = [&](std::size_t i) { return frames[first_credential_frame + i]; };
-  switch (request.mechanism) {
-    case mechanism::null:
-      if (credentials != 0) return malformed(result, "NULL request with credentials");
-      break;
-    case mechanism::plain:
-      if (credentials != 2) return malformed(result, "PLAIN request without exactly 2 credentials");
-      if (credential(0).size() > max_plain_field_size) {
-        return malformed(result, "PLAIN user name longer than 255 bytes");
-      }
-      if (credential(1).size() > max_plain_field_size) {
-        return malformed(result, "PLAIN password longer than 255 bytes");
-      }
-      break;
-    case mechanism::curve:
-      if (credentials != 1) return malformed(result, "CURVE request without exactly 1 credential");
-      if (credential(0).size() != curve_key_size) {
-        return malformed(result, "CURVE key is not 32 bytes");
-      }
-      break;
-    case mechanism::gssapi:
-      if (credentials != 1) {
-        return malformed(result, "GSSAPI request without exactly 1 credential");
-      }
-      if (credential(0).size() > max_principal_size) {
-        return malformed(result, "GSSAPI principal longer than 1024 bytes");
-      }
-      break;
-    case mechanism::unknown:
-      // Not malformed as such, but nothing is known of its credentials: refused by the policy.
-      // The credentials are not kept (nobody may log what could be a secret).
-      result.status = parse_status::ok;
-      return result;
+  const auto credentials = frames.subspan(first_credential_frame);
+  if (request.mechanism == mechanism::unknown) {
+    // Not malformed as such, but nothing is known of its credentials: refused by the policy.
+    // The credentials are not kept (nobody may log what could be a secret).
+    result.status = parse_status::ok;
+    return result;
   }
-  for (std::size_t i = 0; i < credentials; ++i) request.credentials[i] = credential(i);
-  request.credential_count = credentials;
+  if (const char* problem = credentials_problem(request.mechanism, credentials)) {
+    return malformed(result, problem);
+  }
+  for (std::size_t i = 0; i < credentials.size(); ++i) request.credentials[i] = credentials[i];
+  request.credential_count = credentials.size();
   result.status = parse_status::ok;
   return result;
 }

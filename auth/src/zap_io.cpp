@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <string>
 
-#include "thread_handler.hpp"
+#include <zmqsec/core/zmq_error.hpp>
 
 namespace zmqsec::auth::detail {
 
@@ -76,47 +76,13 @@ zmqsec::error zap_socket_error(std::string_view owner, int err) {
         ": another ZAP handler (a second authenticator, or pyzmq's or CZMQ's) holds it in "
         "this context";
   }
-  return zmqsec::error::from_errno(err, what);
+  return core::zmq_error(err, what);
 }
 
 void close_zap_socket(void* socket) noexcept {
   const std::string endpoint(zap_endpoint);
   zmq_unbind(socket, endpoint.c_str());
   zmq_close(socket);
-}
-
-authenticator_stats handler_counters::snapshot(const policy_publisher& publisher) const noexcept {
-  authenticator_stats s;
-  auto get = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
-  s.requests = get(requests);
-  s.accepted = get(accepted);
-  s.temporary_failures = get(temporary_failures);
-  s.refused = get(refused);
-  s.internal_errors = get(internal_errors);
-  s.dropped = get(dropped);
-  s.send_failures = get(send_failures);
-  s.deferred = get(deferred);
-  s.deferred_timeouts = get(deferred_timeouts);
-  s.password_reloads = publisher.password_reloads();
-  s.password_reload_failures = publisher.password_reload_failures();
-  return s;
-}
-
-void handler_counters::count_reply(zap_status status) noexcept {
-  switch (status) {
-    case zap_status::success:
-      add(accepted, 1);
-      break;
-    case zap_status::temporary_failure:
-      add(temporary_failures, 1);
-      break;
-    case zap_status::failure:
-      add(refused, 1);
-      break;
-    case zap_status::internal_error:
-      add(internal_errors, 1);
-      break;
-  }
 }
 
 }  // namespace zmqsec::auth::detail

@@ -1,12 +1,11 @@
-// Moving ZAP messages between a ROUTER socket and the policy core, for both handlers (the
-// thread's and the loop's): whole messages received into reusable slots, replies sent after
-// their envelope. Private to the auth targets.
+// Moving ZAP messages between a ROUTER socket and the policy core, for the ZAP server step
+// (zap_server.hpp): whole messages received into reusable slots, replies sent after their
+// envelope. Private to the auth targets.
 #pragma once
 
 #include <zmq.h>
 
 #include <array>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -18,11 +17,6 @@
 #include <zmqsec/error.hpp>
 
 namespace zmqsec::auth::detail {
-
-// A counter only the handler's thread writes (plain load and store, no read-modify-write).
-inline void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
-  if (n != 0) counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
 
 // Frames kept of one message: the ROUTER's routing id and the delimiter, then the longest
 // request (PLAIN: 8 frames), with room to spare. Frames past these are read and let go; the

@@ -15,6 +15,7 @@
 #include <zmq.hpp>
 
 #include <zmqsec/auth/thread_authenticator.hpp>
+#include <zmqsec/core/zmq_error.hpp>
 #include <zmqsec/error.hpp>
 
 #include "harness.hpp"
@@ -98,7 +99,7 @@ TEST(thread_authenticator_lifecycle, a_second_authenticator_on_the_same_context_
     second.start();
     FAIL() << "a second handler started on the same context";
   } catch (const zmqsec::error& e) {
-    EXPECT_EQ(e.code(), std::error_code(EADDRINUSE, std::generic_category()));
+    EXPECT_EQ(e.code(), std::error_code(EADDRINUSE, zmqsec::core::zmq_category()));
     std::string what = e.what();
     EXPECT_NE(what.find("inproc://zeromq.zap.01"), std::string::npos) << what;
     EXPECT_NE(what.find("another ZAP handler"), std::string::npos) << what;
@@ -167,6 +168,24 @@ TEST(thread_authenticator_lifecycle, a_moved_authenticator_keeps_serving) {
   EXPECT_TRUE(handler_answers(ctx));
 }
 
+TEST(thread_authenticator_lifecycle, moving_onto_a_running_authenticator_stops_its_handler_first) {
+  zmq::context_t ctx_a;
+  zmq::context_t ctx_b;
+  za::thread_authenticator a{ctx_a};
+  a.start();
+  za::thread_authenticator b{ctx_b};
+  b.deny("127.0.0.2");
+  b.start();
+
+  a = std::move(b);
+  EXPECT_TRUE(endpoint_free(ctx_a));  // a's own handler is gone, its socket unbound
+  EXPECT_TRUE(a.is_alive());
+  EXPECT_TRUE(handler_answers(ctx_b));  // b's handler goes on under a's name
+  EXPECT_EQ(a.stats().accepted, 1U);
+  ASSERT_TRUE(a.current_policy());
+  EXPECT_EQ(a.current_policy()->addresses().match("127.0.0.2"), za::address_match::denied);
+}
+
 TEST(thread_authenticator_lifecycle, stop_returns_promptly_under_full_load) {
   zmq::context_t ctx;
   za::thread_authenticator auth{ctx};
@@ -228,7 +247,7 @@ TEST(thread_authenticator_lifecycle, context_shutdown_ends_the_handler_and_stop_
     auth.start();
     FAIL() << "started on a terminated context";
   } catch (const zmqsec::error& e) {
-    EXPECT_EQ(e.code(), std::error_code(ETERM, std::generic_category()));
+    EXPECT_EQ(e.code(), std::error_code(ETERM, zmqsec::core::zmq_category()));
     EXPECT_NE(std::string(e.what()).find("terminated"), std::string::npos) << e.what();
   }
 }

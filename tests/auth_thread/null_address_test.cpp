@@ -4,6 +4,8 @@
 #include <zmq.h>
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -64,6 +66,20 @@ TEST_F(thread_authenticator_null, a_denied_address_is_refused_with_400_on_both_s
 
   EXPECT_ACCEPTED(from("127.0.0.1"));
   EXPECT_ACCEPTED(from("127.0.0.3"));
+}
+
+// Code written against the authenticator base (any variant) configures this one, and reads the
+// counters of its handler.
+TEST_F(thread_authenticator_null, configured_and_counted_through_the_authenticator_base) {
+  za::authenticator& any = auth_;
+  any.deny("127.0.0.2").allow_all(std::vector<std::string_view>{"127.0.0.0/8"});
+  auth_.start();
+  EXPECT_REFUSED_WITH(400, from("127.0.0.2"));
+  EXPECT_ACCEPTED(from("127.0.0.3"));
+  const za::authenticator_stats stats = any.stats();
+  EXPECT_EQ(stats.refused, 1U);
+  EXPECT_EQ(stats.accepted, 1U);
+  EXPECT_EQ(stats.requests, 2U);
 }
 
 TEST_F(thread_authenticator_null, a_denied_range) {

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <zmqsec/auth/address_rules.hpp>
+#include <zmqsec/auth/authenticator.hpp>
 #include <zmqsec/auth/authenticator_stats.hpp>
 #include <zmqsec/auth/decision.hpp>
 #include <zmqsec/auth/deferred.hpp>
 #include <zmqsec/auth/passwords.hpp>
 #include <zmqsec/auth/policy.hpp>
 #include <zmqsec/auth/server_socket.hpp>
+#include <zmqsec/auth/store_snapshots.hpp>
 #include <zmqsec/auth/thread_authenticator.hpp>
 #include <zmqsec/auth/zap.hpp>

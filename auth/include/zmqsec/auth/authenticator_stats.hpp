@@ -2,6 +2,7 @@
 // constructed. Each counter is read on its own, without a lock.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 namespace zmqsec::auth {
@@ -19,5 +20,25 @@ struct authenticator_stats {
   std::uint64_t deferred = 0;  ///< requests handed to a deferred callback (loop_authenticator)
   std::uint64_t deferred_timeouts = 0;  ///< ... answered 500 because no answer came in time
 };
+
+/// Every counter of authenticator_stats, for code that treats them alike (the authenticator
+/// keeps its live counters in this shape and copies them all for stats(); an exporter can loop
+/// over them). A new counter is a field above and an entry here; the static_assert below notices
+/// a field without one.
+inline constexpr std::array authenticator_counters = {
+    &authenticator_stats::requests,
+    &authenticator_stats::accepted,
+    &authenticator_stats::temporary_failures,
+    &authenticator_stats::refused,
+    &authenticator_stats::internal_errors,
+    &authenticator_stats::dropped,
+    &authenticator_stats::send_failures,
+    &authenticator_stats::password_reloads,
+    &authenticator_stats::password_reload_failures,
+    &authenticator_stats::deferred,
+    &authenticator_stats::deferred_timeouts,
+};
+static_assert(sizeof(authenticator_stats) == authenticator_counters.size() * sizeof(std::uint64_t),
+              "every field of authenticator_stats is listed in authenticator_counters");
 
 }  // namespace zmqsec::auth

@@ -15,10 +15,10 @@
 //   loop.run();
 //
 // The handler: a ROUTER bound at zap_endpoint in the context, watched by a socket_watch; each
-// turn reads up to a batch of requests, decides them with the policy in force and replies at
-// once, except those a deferred callback took: they wait (their frames kept) until the
-// completion answers, from any thread, through a task posted to the loop, or until the deferred
-// timeout answers 500 for it. Other requests go on meanwhile: ROUTER replies in any order.
+// turn serves a few batches of requests as thread_authenticator does (receive, decide with the
+// policy in force, reply), except those a deferred callback took: they wait (their frames kept)
+// until the completion answers, from any thread, through a task posted to the loop, or until the
+// deferred timeout answers 500 for it. Other requests go on meanwhile: ROUTER replies in any order.
 //
 // Threads: configuring calls may come from any thread at any time (as for
 // thread_authenticator). start(), stop() and the destructor belong to the loop's thread, or to
@@ -34,9 +34,9 @@
 #include <spdlog/fwd.h>
 #include <zmq.hpp>
 
+#include <zmqsec/auth/authenticator.hpp>
 #include <zmqsec/auth/authenticator_stats.hpp>
 #include <zmqsec/auth/deferred.hpp>
-#include <zmqsec/auth/detail/configurable.hpp>
 #include <zmqsec/auth/policy.hpp>
 #include <zmqsec/loop/event_loop.hpp>
 
@@ -46,7 +46,7 @@ namespace detail {
 class loop_authenticator_impl;
 }
 
-class loop_authenticator : public detail::configurable<loop_authenticator> {
+class loop_authenticator : public authenticator {
  public:
   /// How long a deferred callback has to answer before the request is answered 500.
   static constexpr std::chrono::milliseconds default_deferred_timeout{5000};
@@ -58,6 +58,7 @@ class loop_authenticator : public detail::configurable<loop_authenticator> {
   loop_authenticator(zmq::context_t& context, loop::event_loop& loop, policy_config config,
                      std::shared_ptr<spdlog::logger> logger = nullptr);
   loop_authenticator(loop_authenticator&&) noexcept;
+  /// Stops this authenticator's handler first.
   loop_authenticator& operator=(loop_authenticator&&) noexcept;
   loop_authenticator(const loop_authenticator&) = delete;
   loop_authenticator& operator=(const loop_authenticator&) = delete;
@@ -84,15 +85,10 @@ class loop_authenticator : public detail::configurable<loop_authenticator> {
   /// Deferred requests waiting for their answer (loop thread, or while the loop does not run).
   std::size_t pending() const noexcept;
 
-  // Configuration: allow, deny, configure_plain, configure_plain_file, configure_curve, ...:
-  // see detail/configurable.hpp (shared with thread_authenticator).
-
-  authenticator_stats stats() const noexcept;
+  // Configuration (allow, deny, configure_plain, configure_plain_file, configure_curve, ...)
+  // and stats(): see authenticator.hpp (shared with thread_authenticator).
 
  private:
-  friend class detail::configurable<loop_authenticator>;
-  detail::policy_publisher* publisher() const noexcept;
-
   std::unique_ptr<detail::loop_authenticator_impl> impl_;  // null only when moved from
 };
 

@@ -55,6 +55,7 @@
 #include <zmqsec/auth/decision.hpp>
 #include <zmqsec/auth/deferred.hpp>
 #include <zmqsec/auth/passwords.hpp>
+#include <zmqsec/auth/store_snapshots.hpp>
 #include <zmqsec/auth/zap.hpp>
 #include <zmqsec/certs/cert_store.hpp>
 #include <zmqsec/certs/keys.hpp>
@@ -86,6 +87,7 @@ using curve_user_id_hook = std::function<std::string(const curve_client& client)
 namespace detail {
 struct policy_data;
 struct config_data;
+struct policy_access;
 }  // namespace detail
 
 /// An immutable authentication policy. Build one with policy_config::build().
@@ -103,11 +105,7 @@ class policy {
 
  private:
   friend class policy_config;
-  friend zap_outcome decide(const policy&, const zap_request&, zap_reply&) noexcept;
-  friend zap_outcome decide(const policy&, std::span<const std::string_view>, zap_reply&,
-                            zap_deferral*) noexcept;
-  friend zap_outcome complete_deferred(const policy&, std::span<const std::string_view>,
-                                       const deferred_verdict&, zap_reply&) noexcept;
+  friend struct detail::policy_access;  // the decision reads data_ through it
   explicit policy(std::shared_ptr<const detail::policy_data> data) noexcept;
 
   std::shared_ptr<const detail::policy_data> data_;  // never null
@@ -214,6 +212,12 @@ zap_outcome decide(const policy& p, std::span<const std::string_view> body,
 /// deferral (null) such a request gets a 500 reply.
 zap_outcome decide(const policy& p, std::span<const std::string_view> body, zap_reply& reply,
                    zap_deferral* deferral) noexcept;
+
+/// The same, for a thread that decides many requests: certificate stores are read through
+/// snapshots (see store_snapshots.hpp), which keeps the latest snapshot of each between calls.
+/// The overloads without it use a fresh one per call.
+zap_outcome decide(const policy& p, std::span<const std::string_view> body, zap_reply& reply,
+                   zap_deferral* deferral, store_snapshots& snapshots) noexcept;
 
 /// Finishes a request decide() left pending: body the same frames, verdict the callback's
 /// answer. Fills reply and calls the observer; the outcome is reply (or drop when out of memory).

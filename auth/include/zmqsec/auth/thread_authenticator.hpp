@@ -18,26 +18,12 @@
 // them with decide() and sends the replies. A ZAP endpoint serves one handler per context: if
 // another one holds it (a second authenticator, pyzmq's or CZMQ's), start() throws.
 //
-// Configuration: every configuring call may be made from any thread at any time, before or after
-// start(). It changes the authenticator's policy_config, builds a new immutable policy from it
-// and publishes it; the handler takes the new policy for the next request it reads (one atomic
-// load per request; no lock, no disk access and no waiting on either side). A call that throws
-// (a bad address rule, an unreadable file or folder) changes nothing. Each published policy has
-// a generation one higher than the one before (the first, published by the constructor, is 1).
+// Configuration (allow, deny, configure_plain, configure_plain_file, configure_curve, ...,
+// on_decision, set_logger, reload, current_policy, generation, stats): see authenticator.hpp,
+// shared with loop_authenticator. Any thread, any time, before or after start().
 //
-// Following files: password files given to configure_plain_file are watched (inotify on their
-// folder): a write (closed after writing, so a same-size rewrite within one second is seen), a
-// rename over the file, a change of its attributes, or its removal makes the authenticator read
-// it again and publish a policy with the new table. A file that cannot be read or parsed keeps
-// the table loaded before, and the log says so. Certificate folders given to configure_curve are
-// followed by their certs::cert_store (see cert_store.hpp); the policy reads the store's latest
-// snapshot at each request, so a change there needs no new policy.
-//
-// Logging: an optional spdlog logger receives every decision (domain, address, mechanism,
-// User-Id, status and reason; info for 200, warn for refusals, error for 500), the start and
-// stop of the handler, password file reloads and certificate folder problems. Passwords and
-// secret keys never reach it; text that comes from the network is escaped. The observer set with
-// on_decision() receives the same decisions as values.
+// Logging: the logger (see authenticator::set_logger) also hears when the handler starts, stops
+// and fails.
 //
 // Lifetime: the context must outlive the authenticator's start() and stop() calls. If the
 // context is shut down or terminated (zmq_ctx_shutdown, ctx.close(), ~context_t) while the
@@ -45,29 +31,14 @@
 // termination does not wait for the authenticator; stop() and the destructor then return at once.
 #pragma once
 
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <filesystem>
-#include <functional>
-#include <initializer_list>
 #include <memory>
-#include <ranges>
-#include <span>
-#include <string_view>
-#include <vector>
 
 #include <spdlog/fwd.h>
 #include <zmq.hpp>
 
+#include <zmqsec/auth/authenticator.hpp>
 #include <zmqsec/auth/authenticator_stats.hpp>
-#include <zmqsec/auth/decision.hpp>
-#include <zmqsec/auth/detail/configurable.hpp>
-#include <zmqsec/auth/passwords.hpp>
 #include <zmqsec/auth/policy.hpp>
-#include <zmqsec/certs/cert_store.hpp>
-#include <zmqsec/certs/keys.hpp>
-#include <zmqsec/error.hpp>
 
 namespace zmqsec::auth {
 
@@ -79,11 +50,11 @@ class thread_authenticator_impl;
 }
 
 /// A ZAP handler for one context, on a thread of its own. See the top of this header.
-class thread_authenticator : public detail::configurable<thread_authenticator> {
+class thread_authenticator : public authenticator {
  public:
   /// An authenticator for the sockets of context, with an empty policy (NULL allowed from every
   /// address; PLAIN, CURVE and GSSAPI refused until configured). Does not start the handler.
-  /// logger, if not null, receives every decision (see above).
+  /// logger, if not null, receives every decision (see authenticator::set_logger).
   explicit thread_authenticator(zmq::context_t& context,
                                 std::shared_ptr<spdlog::logger> logger = nullptr);
   /// The same with a configuration prepared beforehand (its password files are followed). The
@@ -100,9 +71,8 @@ class thread_authenticator : public detail::configurable<thread_authenticator> {
   /// stop(), and stops following files.
   ~thread_authenticator();
 
-  // --- The handler ------------------------------------------------------------------------------
   /// Starts the handler and returns once its socket is bound at zap_endpoint. Does nothing if
-  /// the handler is running. Throws zmqsec::error (with the errno: EADDRINUSE when another
+  /// the handler is running. Throws zmqsec::error (with libzmq's code: EADDRINUSE when another
   /// handler holds the endpoint, ETERM when the context is terminated, EMFILE when the context
   /// has no socket left) and leaves the authenticator stopped.
   void start();
@@ -116,18 +86,7 @@ class thread_authenticator : public detail::configurable<thread_authenticator> {
   /// True while the handler runs: from start() until stop(), or until the context is terminated.
   bool is_alive() const noexcept;
 
-  // Configuration: allow, deny, configure_plain, configure_plain_file, configure_curve,
-  // configure_curve_callback, configure_curve_user_id, configure_gssapi, configure, on_decision,
-  // set_logger, reload, current_policy, generation, wait_for_generation, curve_store: see
-  // detail/configurable.hpp (shared with loop_authenticator).
-
-  /// The counters (each read on its own, without a lock).
-  thread_authenticator_stats stats() const noexcept;
-
  private:
-  friend class detail::configurable<thread_authenticator>;
-  detail::policy_publisher* publisher() const noexcept;
-
   std::unique_ptr<detail::thread_authenticator_impl> impl_;  // null only when moved from
 };
 

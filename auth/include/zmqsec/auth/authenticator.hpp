@@ -1,0 +1,160 @@
+// What every ZAP authenticator offers (thread_authenticator, loop_authenticator): its
+// configuration, the policy in force, and its counters. Documented here once.
+//
+//   za::thread_authenticator auth{ctx};                     // or loop_authenticator{ctx, loop}
+//   auth.allow("127.0.0.1").deny("192.0.2.0/24");          // see address_rules.hpp
+//   auth.configure_plain("*", {{"admin", "secret"}});
+//   auth.configure_plain_file("*", "/etc/app/passwords");  // followed when it changes
+//   auth.configure_curve("*", "/etc/app/clients");          // a folder of public certificates
+//   auth.start();
+//
+// Configuration: every configuring call may be made from any thread at any time, before or after
+// start(). It changes the authenticator's policy_config, builds a new immutable policy from it
+// and publishes it; the handler takes the new policy for the next request it reads (one atomic
+// load per request; no lock, no disk access and no waiting on either side). A call that throws
+// (a bad address rule, an unreadable file or folder) changes nothing. Each published policy has
+// a generation one higher than the one before (the first, published by the constructor, is 1).
+// A moved-from authenticator throws zmqsec::error from its configuring calls.
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <ranges>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include <spdlog/fwd.h>
+
+#include <zmqsec/auth/authenticator_stats.hpp>
+#include <zmqsec/auth/decision.hpp>
+#include <zmqsec/auth/passwords.hpp>
+#include <zmqsec/auth/policy.hpp>
+#include <zmqsec/certs/cert_store.hpp>
+#include <zmqsec/certs/keys.hpp>
+
+namespace zmqsec::auth {
+
+namespace detail {
+struct authenticator_core;
+}
+
+class authenticator {
+ public:
+  // --- Addresses (for all domains and mechanisms; see address_rules.hpp for the syntax) --------
+  authenticator& allow(std::string_view address);
+  authenticator& deny(std::string_view address);
+  /// Many at once (any range of strings), as one change: all or nothing.
+  template <std::ranges::input_range R>
+  requires std::convertible_to<std::ranges::range_reference_t<R>, std::string_view> authenticator&
+  allow(const R& addresses) {
+    std::vector<std::string_view> views(std::ranges::begin(addresses), std::ranges::end(addresses));
+    return allow_all(views);
+  }
+  template <std::ranges::input_range R>
+  requires std::convertible_to<std::ranges::range_reference_t<R>, std::string_view> authenticator&
+  deny(const R& addresses) {
+    std::vector<std::string_view> views(std::ranges::begin(addresses), std::ranges::end(addresses));
+    return deny_all(views);
+  }
+  authenticator& allow_all(std::span<const std::string_view> addresses);
+  authenticator& deny_all(std::span<const std::string_view> addresses);
+
+  // --- PLAIN ------------------------------------------------------------------------------------
+  /// A fixed table for domain ("*": every domain without a PLAIN table of its own).
+  authenticator& configure_plain(std::string_view domain, password_table users);
+  /// A password file, read now (throws password_file_error) and followed from then on (throws
+  /// zmqsec::error if its folder cannot be watched): a write (closed after writing, so a
+  /// same-size rewrite within one second is seen), a rename over the file, a change of its
+  /// attributes, or its removal makes the authenticator read it again and publish a policy with
+  /// the new table. A file that cannot be read or parsed keeps the table loaded before, and the
+  /// log says so.
+  authenticator& configure_plain_file(std::string_view domain, const std::filesystem::path& file);
+
+  // --- CURVE ------------------------------------------------------------------------------------
+  authenticator& configure_curve(std::string_view domain, curve_allow_any_t any);
+  /// A folder of public certificates, read now and followed live by a cert_store (throws
+  /// zmqsec::error if the folder cannot be opened or watched). Problems with its files are
+  /// logged. The store is available through curve_store(domain).
+  authenticator& configure_curve(std::string_view domain, const std::filesystem::path& folder,
+                                 certs::cert_store_options options = {});
+  /// A store the caller made (a folder or an in-memory store), shared.
+  authenticator& configure_curve(std::string_view domain,
+                                 std::shared_ptr<const certs::cert_store> store);
+  /// An explicit list of keys.
+  authenticator& configure_curve(std::string_view domain, std::vector<certs::public_key> keys);
+  /// An explicit list of keys in Z85 (throws zmqsec::error for a bad key).
+  authenticator& configure_curve(std::string_view domain,
+                                 std::initializer_list<std::string_view> z85_keys);
+  /// callback(domain, z85_key) decides each key, on the handler's thread: it must be quick and
+  /// must not wait for anything the handler does. An exception it throws gives a 500 reply.
+  authenticator& configure_curve_callback(std::string_view domain, curve_callback callback);
+  /// Chooses the User-Id of accepted CURVE clients (empty: their Z85 key).
+  authenticator& configure_curve_user_id(curve_user_id_hook hook);
+
+  // --- GSSAPI -----------------------------------------------------------------------------------
+  authenticator& configure_gssapi(std::string_view domain);
+
+  // --- Several changes as one -------------------------------------------------------------------
+  /// Calls change with a copy of the configuration and publishes the result as one policy; if it
+  /// throws, nothing changes (and the exception propagates). Password files it configures are
+  /// followed like those of configure_plain_file; an observer it sets is replaced by the
+  /// authenticator's (see on_decision()). Must not call back into this authenticator.
+  authenticator& configure(const std::function<void(policy_config&)>& change);
+
+  // --- Observation ------------------------------------------------------------------------------
+  /// Receives every decision on the handler's thread (empty: none). It must be quick; exceptions
+  /// it throws are caught and counted (policy::observer_errors()).
+  authenticator& on_decision(decision_observer observer);
+  /// Replaces the logger (null: none). It receives every decision (domain, address, mechanism,
+  /// User-Id, status and reason; info for 200, warn for refusals, error for 500), the start and
+  /// stop of the handler, password file reloads and certificate folder problems. Passwords and
+  /// secret keys never reach it; text that comes from the network is escaped.
+  authenticator& set_logger(std::shared_ptr<spdlog::logger> logger);
+
+  /// Reads every password file again and reloads every certificate folder opened by
+  /// configure_curve(domain, folder), on the calling thread (e.g. on SIGHUP). Failures are logged
+  /// and keep what was loaded before; returns false if there was any.
+  bool reload();
+
+  /// The policy in force (the handler uses it for every request it reads from now on).
+  std::shared_ptr<const policy> current_policy() const;
+  /// The generation of current_policy(): 1 for the constructor's, one more for each one
+  /// published since (by a configuring call or a password file reload). 0 once moved from.
+  std::uint64_t generation() const noexcept;
+  /// Waits until a policy of generation at_least or later is published (so any request the
+  /// handler reads from then on is decided by it), or timeout passes; returns whether it was.
+  bool wait_for_generation(std::uint64_t at_least, std::chrono::milliseconds timeout) const;
+  /// The store configure_curve(domain, folder) opened for domain, if that is what domain has for
+  /// CURVE now (as far as this authenticator's configure_curve* calls tell: a change made through
+  /// configure() is not seen here); otherwise null.
+  std::shared_ptr<const certs::cert_store> curve_store(std::string_view domain) const;
+
+  /// The counters (each read on its own, without a lock). All zero once moved from.
+  authenticator_stats stats() const noexcept;
+
+ protected:
+  /// config's password files are followed; logger may be null.
+  authenticator(policy_config config, std::shared_ptr<spdlog::logger> logger);
+  authenticator(authenticator&&) noexcept;
+  authenticator& operator=(authenticator&&) noexcept;
+  authenticator(const authenticator&) = delete;
+  authenticator& operator=(const authenticator&) = delete;
+  /// Not virtual: an authenticator is not destroyed through this base.
+  ~authenticator();
+
+  /// What the handler shares with the configuration: the variants' handlers hold it too, so it
+  /// outlives them whatever the order of destruction or move. Throws zmqsec::error once moved
+  /// from.
+  const std::shared_ptr<detail::authenticator_core>& core() const;
+
+ private:
+  std::shared_ptr<detail::authenticator_core> core_;  // null only when moved from
+};
+
+}  // namespace zmqsec::auth

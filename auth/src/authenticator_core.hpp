@@ -1,0 +1,21 @@
+// What an authenticator's configuring calls and its ZAP server share: the publisher (policy in
+// force, configuration, followed files, logger) and the counters. Owned by the authenticator
+// base; the variants' handlers hold a reference. Private to zmqsec::auth.
+#pragma once
+
+#include <memory>
+
+#include "handler_state.hpp"
+#include "policy_publisher.hpp"
+
+namespace zmqsec::auth::detail {
+
+struct authenticator_core {
+  authenticator_core(policy_config config, std::shared_ptr<spdlog::logger> logger)
+      : publisher(std::move(config), std::move(logger), counters) {}
+
+  handler_counters counters;  // before publisher, which counts password reloads into it
+  policy_publisher publisher;
+};
+
+}  // namespace zmqsec::auth::detail

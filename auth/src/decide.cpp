@@ -1,0 +1,376 @@
+// The decision: a policy applied to one ZAP request (parse, address rules, the mechanism's
+// check, the reply, the observer). Pure apart from user callbacks and the certificate stores'
+// snapshots, which the caller's store_snapshots keeps between requests (no thread_local).
+#include <zmqsec/auth/policy.hpp>
+
+#include <algorithm>
+#include <array>
+#include <new>
+#include <optional>
+
+#include <zmqsec/certs/z85.hpp>
+
+#include "policy_data.hpp"
+
+namespace zmqsec::auth {
+
+namespace {
+
+using detail::policy_access;
+
+// Fills reply and record for a refusal or an acceptance. Texts are static.
+void answer(zap_reply& reply, decision& record, zap_status status, std::string_view text) {
+  reply.status = status;
+  reply.status_text.assign(text);
+  record.outcome = zap_outcome::reply;
+  record.status = status;
+  record.reason = text;
+}
+
+void observe(const detail::policy_data& data, const decision& record) noexcept {
+  if (!data.observer) return;
+  try {
+    (*data.observer)(record);
+  } catch (...) {
+    data.observer_errors.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+// Copies a certificate's metadata into the reply, leaving out (and counting) what libzmq would
+// refuse or misread.
+void add_metadata(const certs::cert_view& cert, zap_reply& reply, decision& record) {
+  cert.for_each_meta([&](std::string_view name, std::string_view value) {
+    const metadata_problem problem = append_metadata(reply.metadata, name, value);
+    if (problem == metadata_problem::none) return;
+    if (record.metadata_skipped++ == 0) {
+      record.first_skipped_name = name;
+      record.first_skipped_problem = problem;
+    }
+  });
+}
+
+struct callback_failure {
+  std::string_view reason;
+};
+
+// Whether the CURVE key is accepted by source (not a deferred one); reply filled when not.
+bool check_curve_key(const detail::curve_source& source, const zap_request& request,
+                     std::string_view z85_key, zap_reply& reply, decision& record,
+                     std::optional<certs::cert_view>& cert, store_snapshots& snapshots) {
+  using kind = detail::curve_source::kind;
+  const auto key = request.curve_key();
+  switch (source.how) {
+    case kind::allow_any:
+      return true;
+    case kind::store: {
+      cert = snapshots.get(source.store).find(key);
+      if (!cert) {
+        answer(reply, record, zap_status::failure, "unknown CURVE key");
+        return false;
+      }
+      return true;
+    }
+    case kind::keys:
+      if (!source.keys->contains(certs::public_key(key))) {
+        answer(reply, record, zap_status::failure, "unknown CURVE key");
+        return false;
+      }
+      return true;
+    case kind::callback: {
+      bool accepted;
+      try {
+        accepted = (*source.callback)(request.domain, z85_key);
+      } catch (...) {
+        throw callback_failure{"CURVE callback failed"};
+      }
+      if (!accepted) {
+        answer(reply, record, zap_status::failure, "CURVE key refused by callback");
+        return false;
+      }
+      return true;
+    }
+    case kind::deferred:
+      break;  // decided by decide_curve before it gets here
+  }
+  return false;
+}
+
+// Hands the request to a deferred callback: the outcome becomes pending.
+template <class Call>
+void defer_request(zap_deferral* deferral, decision& record, std::string_view failure,
+                   Call&& call) {
+  if (deferral == nullptr) {
+    throw callback_failure{"deferred decision needs a transport that takes them"};
+  }
+  zap_completion done = deferral->defer();
+  try {
+    call(std::move(done));
+  } catch (...) {
+    throw callback_failure{failure};
+  }
+  record.outcome = zap_outcome::pending;
+}
+
+// The User-Id of an accepted CURVE client: the hook's choice, or its Z85 key.
+void curve_user_id(const detail::policy_data& data, const zap_request& request,
+                   std::string_view z85, const certs::cert_view* cert, zap_reply& reply) {
+  if (!data.user_id_hook) {
+    reply.user_id.assign(z85);
+    return;
+  }
+  try {
+    reply.user_id =
+        (*data.user_id_hook)(curve_client{request.domain, z85, request.curve_key(), cert});
+  } catch (...) {
+    throw callback_failure{"CURVE User-Id hook failed"};
+  }
+}
+
+// Who is asking, for the observer, before anything can refuse the request.
+void fill_credentials(const zap_request& request, decision& record,
+                      char (&z85_key)[certs::z85_key_size]) noexcept {
+  if (request.mechanism == mechanism::plain) record.username = request.username();
+  if (request.mechanism == mechanism::curve) {
+    (void)certs::z85_encode_to(request.curve_key(), std::span<char>(z85_key));
+    record.client_key = std::string_view(z85_key, sizeof z85_key);
+  }
+}
+
+// One well-formed request being decided: what the steps below read and fill. cert receives the
+// certificate of an accepted CURVE key; the caller keeps it alive until the observer has seen
+// record (which may hold views of its metadata).
+struct decision_context {
+  const detail::policy_data& data;
+  const zap_request& request;
+  zap_reply& reply;
+  decision& record;
+  std::optional<certs::cert_view>& cert;
+  zap_deferral* deferral;
+  store_snapshots& snapshots;
+
+  void answer(zap_status status, std::string_view text) const {
+    ::zmqsec::auth::answer(reply, record, status, text);
+  }
+};
+
+void decide_plain(const decision_context& c, const detail::plain_source& plain) {
+  const zap_request& request = c.request;
+  if (plain.deferred) {
+    return defer_request(c.deferral, c.record, "PLAIN callback failed", [&](zap_completion done) {
+      (*plain.deferred)(request.domain, request.username(), request.password(), std::move(done));
+    });
+  }
+  switch (plain.table.check(request.username(), request.password())) {
+    case password_check::ok:
+      c.reply.user_id.assign(request.username());
+      return c.answer(zap_status::success, "OK");
+    case password_check::unknown_user:
+      return c.answer(zap_status::failure, "unknown user");
+    case password_check::wrong_password:
+      return c.answer(zap_status::failure, "wrong password");
+  }
+  return c.answer(zap_status::internal_error, "internal error");
+}
+
+void decide_curve(const decision_context& c, const detail::curve_source& curve) {
+  const std::string_view z85 = c.record.client_key;
+  if (curve.how == detail::curve_source::kind::deferred) {
+    return defer_request(c.deferral, c.record, "CURVE callback failed", [&](zap_completion done) {
+      (*curve.deferred)(c.request.domain, z85, std::move(done));
+    });
+  }
+  if (!check_curve_key(curve, c.request, z85, c.reply, c.record, c.cert, c.snapshots)) return;
+  curve_user_id(c.data, c.request, z85, c.cert ? &*c.cert : nullptr, c.reply);
+  if (c.cert) add_metadata(*c.cert, c.reply, c.record);
+  return c.answer(zap_status::success, "OK");
+}
+
+// The decision proper, for a well-formed request; may throw callback_failure or bad_alloc.
+void decide_request(const decision_context& c, char (&z85_key)[certs::z85_key_size]) {
+  fill_credentials(c.request, c.record, z85_key);
+  const address_match where = c.data.addresses.match(c.request.address);
+  if (where == address_match::denied) return c.answer(zap_status::failure, "address denied");
+  if (where == address_match::unlisted && c.data.addresses.has_allow_rules()) {
+    return c.answer(zap_status::failure, "address not in the allow list");
+  }
+  const detail::domain_config& config = c.data.find(c.request.domain);
+  switch (c.request.mechanism) {
+    case mechanism::null:
+      return c.answer(zap_status::success, "OK");
+    case mechanism::plain:
+      if (!config.plain)
+        return c.answer(zap_status::failure, "PLAIN not configured for the domain");
+      return decide_plain(c, *config.plain);
+    case mechanism::curve:
+      if (!config.curve)
+        return c.answer(zap_status::failure, "CURVE not configured for the domain");
+      return decide_curve(c, *config.curve);
+    case mechanism::gssapi:
+      if (!config.gssapi) {
+        return c.answer(zap_status::failure, "GSSAPI not configured for the domain");
+      }
+      c.reply.user_id.assign(c.request.principal());
+      return c.answer(zap_status::success, "OK");
+    case mechanism::unknown:
+      break;
+  }
+  return c.answer(zap_status::failure, "unknown mechanism");
+}
+
+void fill_record(decision& record, const zap_request& request) noexcept {
+  record.request_id = request.request_id;
+  record.domain = request.domain;
+  record.address = request.address;
+  record.mechanism = request.mechanism_name;
+}
+
+// Out of memory building the reply: the smallest possible 500, else the request is dropped.
+zap_outcome fall_back(zap_reply& reply, decision& record, std::string_view request_id) noexcept {
+  try {
+    reply.user_id.clear();
+    reply.metadata.clear();
+    reply.request_id.assign(request_id);
+    answer(reply, record, zap_status::internal_error, "internal error");
+    return zap_outcome::reply;
+  } catch (...) {
+    record.outcome = zap_outcome::drop;
+    record.reason = "out of memory";
+    return zap_outcome::drop;
+  }
+}
+
+// Tells the observer about a finished decision; returns its outcome.
+zap_outcome observed(const detail::policy_data& data, decision& record, const zap_reply& reply,
+                     zap_outcome outcome) noexcept {
+  record.user_id = reply.user_id;
+  observe(data, record);
+  return outcome;
+}
+
+// Decides a parsed request (status ok or malformed) into reply; observes; never throws.
+zap_outcome decide_parsed(const detail::policy_data& data, const zap_parse_result& parsed,
+                          zap_reply& reply, zap_deferral* deferral,
+                          store_snapshots& snapshots) noexcept {
+  decision record;
+  fill_record(record, parsed.request);
+  char z85_key[certs::z85_key_size];
+  std::optional<certs::cert_view> cert;  // outlives the observer call
+  zap_outcome outcome = zap_outcome::reply;
+  try {
+    reply.request_id.assign(parsed.request.request_id);
+    reply.user_id.clear();
+    reply.metadata.clear();
+    if (parsed.status == parse_status::malformed) {
+      record.malformed = true;
+      answer(reply, record, zap_status::failure, parsed.reason);
+    } else {
+      try {
+        const decision_context context{data, parsed.request, reply,    record,
+                                       cert, deferral,       snapshots};
+        decide_request(context, z85_key);
+        if (record.outcome == zap_outcome::pending) return zap_outcome::pending;
+      } catch (const callback_failure& failure) {
+        reply.user_id.clear();
+        reply.metadata.clear();
+        record.metadata_skipped = 0;
+        answer(reply, record, zap_status::internal_error, failure.reason);
+      }
+    }
+    if (reply.status != zap_status::success) {
+      reply.user_id.clear();
+      reply.metadata.clear();
+    }
+  } catch (...) {
+    outcome = fall_back(reply, record, parsed.request.request_id);
+  }
+  return observed(data, record, reply, outcome);
+}
+
+// A request with no usable request id: observed as dropped.
+zap_outcome drop_unanswerable(const detail::policy_data& data,
+                              const zap_parse_result& parsed) noexcept {
+  decision record;
+  record.outcome = zap_outcome::drop;
+  record.malformed = true;
+  record.reason = parsed.reason;
+  observe(data, record);
+  return zap_outcome::drop;
+}
+
+}  // namespace
+
+zap_outcome decide(const policy& p, std::span<const std::string_view> body,
+                   zap_reply& reply) noexcept {
+  return decide(p, body, reply, nullptr);
+}
+
+zap_outcome decide(const policy& p, std::span<const std::string_view> body, zap_reply& reply,
+                   zap_deferral* deferral) noexcept {
+  // No caller's snapshots to keep between calls: this call's own (making one allocates nothing).
+  store_snapshots snapshots;
+  return decide(p, body, reply, deferral, snapshots);
+}
+
+zap_outcome decide(const policy& p, std::span<const std::string_view> body, zap_reply& reply,
+                   zap_deferral* deferral, store_snapshots& snapshots) noexcept {
+  const zap_parse_result parsed = parse_zap_request(body);
+  const detail::policy_data& data = policy_access::data(p);
+  if (parsed.status == parse_status::no_request_id) return drop_unanswerable(data, parsed);
+  return decide_parsed(data, parsed, reply, deferral, snapshots);
+}
+
+zap_outcome complete_deferred(const policy& p, std::span<const std::string_view> body,
+                              const deferred_verdict& verdict, zap_reply& reply) noexcept {
+  const zap_parse_result parsed = parse_zap_request(body);
+  if (parsed.status != parse_status::ok) return drop_unanswerable(policy_access::data(p), parsed);
+  const zap_request& request = parsed.request;
+  decision record;
+  fill_record(record, request);
+  char z85_key[certs::z85_key_size];
+  fill_credentials(request, record, z85_key);
+  zap_outcome outcome = zap_outcome::reply;
+  try {
+    reply.request_id.assign(request.request_id);
+    reply.user_id.clear();
+    reply.metadata.clear();
+    std::string_view text = verdict.reason;
+    if (text.empty()) text = verdict.status == zap_status::success ? "OK" : "refused";
+    try {
+      if (verdict.status == zap_status::success) {
+        if (!verdict.user_id.empty()) {
+          reply.user_id.assign(verdict.user_id);
+        } else if (request.mechanism == mechanism::plain) {
+          reply.user_id.assign(request.username());
+        } else if (request.mechanism == mechanism::curve) {
+          curve_user_id(policy_access::data(p), request, record.client_key, nullptr, reply);
+        }
+      }
+      answer(reply, record, verdict.status, text);
+    } catch (const callback_failure& failure) {
+      reply.user_id.clear();
+      answer(reply, record, zap_status::internal_error, failure.reason);
+    }
+  } catch (...) {
+    outcome = fall_back(reply, record, request.request_id);
+  }
+  return observed(policy_access::data(p), record, reply, outcome);
+}
+
+zap_outcome decide(const policy& p, const zap_request& request, zap_reply& reply) noexcept {
+  // A request may have been put together by hand: hold it to the parser's rules (so that, e.g.,
+  // curve_key() never reads past a short credential).
+  std::array<std::string_view, 8> frames{request.version,    request.request_id,
+                                         request.domain,     request.address,
+                                         request.routing_id, request.mechanism_name};
+  const std::size_t count = std::min<std::size_t>(request.credential_count, 2);
+  for (std::size_t i = 0; i < count; ++i) frames[6 + i] = request.credentials[i];
+  return decide(p, std::span<const std::string_view>(frames.data(), 6 + count), reply);
+}
+
+std::optional<zap_reply> decide(const policy& p, std::span<const std::string_view> body) {
+  zap_reply reply;
+  if (decide(p, body, reply) != zap_outcome::reply) return std::nullopt;
+  return reply;
+}
+
+}  // namespace zmqsec::auth

@@ -1,0 +1,71 @@
+#include "decision_log.hpp"
+
+#include <string>
+
+#include <spdlog/logger.h>
+
+#include <zmqsec/core/text.hpp>
+
+namespace zmqsec::auth::detail {
+
+namespace {
+
+using core::escape_for_log;
+
+spdlog::level::level_enum level_of(const decision& d) noexcept {
+  if (d.outcome != zap_outcome::reply) return spdlog::level::warn;
+  switch (d.status) {
+    case zap_status::success:
+      return spdlog::level::info;
+    case zap_status::temporary_failure:
+    case zap_status::failure:
+      return spdlog::level::warn;
+    case zap_status::internal_error:
+      return spdlog::level::err;
+  }
+  return spdlog::level::warn;
+}
+
+}  // namespace
+
+void log_decision(spdlog::logger& logger, const decision& d) {
+  const spdlog::level::level_enum level = level_of(d);
+  if (!logger.should_log(level)) return;
+
+  std::string credentials;
+  if (!d.username.empty()) credentials += " user=\"" + escape_for_log(d.username) + "\"";
+  if (!d.client_key.empty()) credentials += " key=" + escape_for_log(d.client_key);
+  if (d.outcome != zap_outcome::reply) {
+    logger.log(level, "ZAP request dropped ({}): domain=\"{}\" address=\"{}\" mechanism=\"{}\"{}",
+               escape_for_log(d.reason), escape_for_log(d.domain), escape_for_log(d.address),
+               escape_for_log(d.mechanism), credentials);
+    return;
+  }
+  std::string user_id =
+      d.status == zap_status::success ? " user_id=\"" + escape_for_log(d.user_id) + "\"" : "";
+  std::string skipped;
+  if (d.metadata_skipped != 0) {
+    skipped = " metadata_skipped=" + std::to_string(d.metadata_skipped) + " (\"" +
+              escape_for_log(d.first_skipped_name) +
+              "\": " + std::string(to_string(d.first_skipped_problem)) + ")";
+  }
+  logger.log(level, "ZAP {} {}: domain=\"{}\" address=\"{}\" mechanism=\"{}\"{}{}{}{}",
+             status_code(d.status), escape_for_log(d.reason), escape_for_log(d.domain),
+             escape_for_log(d.address), escape_for_log(d.mechanism), credentials, user_id,
+             d.malformed ? " malformed" : "", skipped);
+}
+
+decision_observer logging_observer(std::shared_ptr<spdlog::logger> logger, decision_observer user) {
+  if (!logger && !user) return {};
+  return [logger = std::move(logger), user = std::move(user)](const decision& d) {
+    if (logger) {
+      try {
+        log_decision(*logger, d);
+      } catch (...) {  // logging never fails a decision
+      }
+    }
+    if (user) user(d);
+  };
+}
+
+}  // namespace zmqsec::auth::detail

@@ -1,0 +1,90 @@
+// The configuring side of an authenticator: its policy_config under a mutex, the immutable
+// policies published from it for the ZAP server to read without a lock, the certificate folders
+// it opened, the logger, and (through password_follower) the password files it follows.
+// Thread-safe. Private to zmqsec::auth.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include <spdlog/fwd.h>
+
+#include <zmqsec/auth/decision.hpp>
+#include <zmqsec/auth/policy.hpp>
+#include <zmqsec/certs/cert_store.hpp>
+
+#include "handler_state.hpp"
+#include "shared_log.hpp"
+
+namespace zmqsec::auth::detail {
+
+class password_follower;
+
+class policy_publisher {
+ public:
+  /// Publishes config (generation 1) and follows its password files. counters receives the
+  /// password reloads.
+  policy_publisher(policy_config config, std::shared_ptr<spdlog::logger> logger,
+                   handler_counters& counters);
+  policy_publisher(const policy_publisher&) = delete;
+  policy_publisher& operator=(const policy_publisher&) = delete;
+  ~policy_publisher();
+
+  /// Applies edit to a copy of the configuration and publishes it; all or nothing. Password
+  /// files it configures are followed.
+  void change(const std::function<void(policy_config&)>& edit);
+  /// The same for a CURVE change other than a folder: the domain's store is forgotten.
+  void change_curve(std::string_view domain, const std::function<void(policy_config&)>& edit);
+  void configure_plain_file(std::string_view domain, const std::filesystem::path& file);
+  void configure_curve_folder(std::string_view domain, const std::filesystem::path& folder,
+                              certs::cert_store_options options);
+  void on_decision(decision_observer observer);
+  void set_logger(std::shared_ptr<spdlog::logger> logger);
+  bool reload();
+
+  std::shared_ptr<const policy> current_policy() const;
+  std::uint64_t generation() const noexcept;
+  bool wait_for_generation(std::uint64_t at_least, std::chrono::milliseconds timeout) const;
+  std::shared_ptr<const certs::cert_store> curve_store(std::string_view domain) const;
+
+  // --- For the password follower ----------------------------------------------------------------
+  /// Whether file is still configured for some domain.
+  bool configures(const std::filesystem::path& file) const;
+  /// Gives the domains configured with file the table users and publishes, if there are any.
+  void update_plain_file(const std::filesystem::path& file, const password_table& users);
+
+  /// Where the ZAP server reads the policy in force.
+  const policy_source& source() const noexcept { return source_; }
+  /// The authenticator's own messages (handler started, stopped, failed).
+  shared_log& log() noexcept { return *log_; }
+
+ private:
+  decision_observer make_observer_locked() const;
+  void publish_locked();
+  void follow_new_files_locked(policy_config& next);
+  void forget_store_locked(std::string_view domain);
+
+  // Published policy (read by the ZAP server without a lock).
+  policy_source source_;
+  mutable std::mutex generation_mutex_;
+  mutable std::condition_variable generation_changed_;
+
+  // Configuration (never touched by the ZAP server).
+  mutable std::mutex config_mutex_;
+  policy_config config_;
+  decision_observer user_observer_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<shared_log> log_;
+  std::map<std::string, std::shared_ptr<certs::cert_store>, std::less<>> stores_;
+  std::unique_ptr<password_follower> files_;  // last: its thread calls back into this
+};
+
+}  // namespace zmqsec::auth::detail
