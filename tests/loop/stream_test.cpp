@@ -13,6 +13,7 @@
 
 #include <zmqsec/loop/stream.hpp>
 
+#include "bind_loopback.hpp"
 #include "loop_traits.hpp"
 
 namespace zl = zmqsec::loop;
@@ -30,10 +31,7 @@ class stream_test : public ::testing::Test {
     socket.set(zmq::sockopt::linger, 0);
     return zl::stream(this->on_.loop(), std::move(socket));
   }
-  std::string bind(zl::stream& s) {
-    s.socket().bind("tcp://127.0.0.1:*");
-    return s.socket().get(zmq::sockopt::last_endpoint);
-  }
+  std::string bind(zl::stream& s) { return zmqsec::testing::bind_loopback(s.socket()); }
 
   zmq::context_t ctx_;
   on_loop<Loop> on_;
@@ -201,7 +199,7 @@ TYPED_TEST(stream_test, a_send_libzmq_refuses_goes_to_on_error_and_the_stream_go
 TYPED_TEST(stream_test, closing_with_messages_queued_drops_them_and_says_how_many) {
   zl::stream push = this->make(zmq::socket_type::push);
   push.socket().set(zmq::sockopt::sndhwm, 1);
-  push.socket().bind("tcp://127.0.0.1:*");  // nobody connects: nothing can go out
+  zmqsec::testing::bind_loopback(push.socket());  // nobody connects: nothing can go out
   for (int i = 0; i < 1000; ++i) push.send("x");
   EXPECT_EQ(push.queued(), 1000u);
   std::optional<std::size_t> dropped;

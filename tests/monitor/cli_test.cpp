@@ -14,7 +14,7 @@
 #include <zmqsec/certs/keys.hpp>
 #include <zmqsec/monitor/monitor.hpp>
 
-#include "../interop/child_process.hpp"
+#include "process.hpp"
 #include "recorder.hpp"
 #include "temp_dir.hpp"
 
