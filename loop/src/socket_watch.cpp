@@ -56,11 +56,19 @@ struct socket_watch::state : std::enable_shared_from_this<state> {
     short ready = ready_events(error);
     if (ready == 0 && error == 0) return;
     in_callback = true;
-    struct reset {
-      bool& flag;
-      ~reset() { flag = false; }
-    } reset_flag{in_callback};
-    on_ready(ready, error);
+    try {
+      on_ready(ready, error);
+    } catch (...) {
+      // The exception leaves the loop's run(), but what the callback sent and received before
+      // it threw took the fd's signal all the same: without the look below the socket goes deaf.
+      after_callback(error);
+      throw;
+    }
+    after_callback(error);
+  }
+
+  void after_callback(int error) {
+    in_callback = false;
     if (cancelled) return;
     if (error != 0) {
       cancel();
@@ -68,7 +76,7 @@ struct socket_watch::state : std::enable_shared_from_this<state> {
     }
     // Read again after the callback's sends and receives; this read is the last libzmq call
     // before the loop waits on the fd, so an edge consumed by the callback is not lost.
-    ready = ready_events(error);
+    const short ready = ready_events(error);
     if (ready != 0 || error != 0) post_check();
   }
 

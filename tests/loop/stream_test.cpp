@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +33,23 @@ class stream_test : public ::testing::Test {
     return zl::stream(this->on_.loop(), std::move(socket));
   }
   std::string bind(zl::stream& s) { return zmqsec::testing::bind_loopback(s.socket()); }
+  // A PULL stream fed by push over inproc (a message sent is in the stream's pipe when send()
+  // returns); its on_recv keeps what comes and throws on "fails". One message has gone through
+  // the loop, so no look at the socket is left pending from the stream's start: what follows an
+  // exception depends only on the look the stream owes after it.
+  zl::stream throwing_pull(zmq::socket_t& push, std::vector<std::string>& received) {
+    zl::stream pull = make(zmq::socket_type::pull);
+    pull.socket().bind("inproc://throwing");
+    push.set(zmq::sockopt::linger, 0);
+    push.connect("inproc://throwing");
+    pull.on_recv([&received](zl::message& m) {
+      received.push_back(m.at(0).to_string());
+      if (received.back() == "fails") throw std::runtime_error("on_recv failed");
+    });
+    push.send(zmq::str_buffer("first"), zmq::send_flags::none);
+    EXPECT_TRUE(on_.run_until([&] { return received.size() == 1; }));
+    return pull;
+  }
 
   zmq::context_t ctx_;
   on_loop<Loop> on_;
@@ -170,6 +188,37 @@ TYPED_TEST(stream_test, flush_handles_pending_messages_at_once_up_to_the_limit) 
   EXPECT_EQ(received, 5);
   EXPECT_EQ(pull.flush(zl::io_events::writable), 0u) << "nothing to send";
   EXPECT_TRUE(this->on_.run_until([&] { return received == 20; })) << received;
+}
+
+// A user's on_recv that throws: the exception leaves the loop's run() (or flush()), as any
+// callback's does, and the stream must not go deaf. The callback's receive took the ZMQ_FD
+// signal, so the look at ZMQ_EVENTS owed after every callback is owed after this one too.
+TYPED_TEST(stream_test, an_exception_from_on_recv_leaves_run_and_receiving_goes_on) {
+  zmq::socket_t push(this->ctx_, zmq::socket_type::push);
+  std::vector<std::string> received;
+  zl::stream pull = this->throwing_pull(push, received);
+  // "queued" waits in libzmq behind the message whose callback throws.
+  push.send(zmq::str_buffer("fails"), zmq::send_flags::none);
+  push.send(zmq::str_buffer("queued"), zmq::send_flags::none);
+  EXPECT_THROW(this->on_.run_until([] { return false; }, 10s), std::runtime_error);
+  ASSERT_EQ(received, (std::vector<std::string>{"first", "fails"}));
+
+  push.send(zmq::str_buffer("next"), zmq::send_flags::none);
+  EXPECT_TRUE(this->on_.run_until([&] { return received.size() == 4; }, 10s))
+      << received.size() - 2 << " received after the exception";
+  EXPECT_EQ(received, (std::vector<std::string>{"first", "fails", "queued", "next"}));
+}
+
+TYPED_TEST(stream_test, an_exception_from_on_recv_leaves_flush_and_the_loop_receives_the_rest) {
+  zmq::socket_t push(this->ctx_, zmq::socket_type::push);
+  std::vector<std::string> received;
+  zl::stream pull = this->throwing_pull(push, received);
+  push.send(zmq::str_buffer("fails"), zmq::send_flags::none);
+  push.send(zmq::str_buffer("queued"), zmq::send_flags::none);
+  EXPECT_THROW(pull.flush(), std::runtime_error);
+  EXPECT_TRUE(this->on_.run_until([&] { return received.size() == 3; }, 10s))
+      << received.size() - 2 << " received after the exception";
+  EXPECT_EQ(received, (std::vector<std::string>{"first", "fails", "queued"}));
 }
 
 TYPED_TEST(stream_test, a_send_libzmq_refuses_goes_to_on_error_and_the_stream_goes_on) {
