@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <utility>
 
+#include <zmqsec/core/zmq_error.hpp>
 #include <zmqsec/error.hpp>
 
 namespace zmqsec::loop {
@@ -26,7 +27,7 @@ struct socket_watch::state : std::enable_shared_from_this<state> {
     int fd = -1;
     std::size_t size = sizeof fd;
     if (zmq_getsockopt(socket, ZMQ_FD, &fd, &size) != 0) {
-      throw zmqsec::error::from_errno(errno, "socket_watch: ZMQ_FD");
+      core::throw_zmq_error("socket_watch: cannot read ZMQ_FD");
     }
     std::weak_ptr<state> weak = weak_from_this();
     fd_watch = loop.watch_fd(fd, io_events::readable, [weak](io_events) {

@@ -8,24 +8,14 @@
 #include <string>
 #include <utility>
 
+#include <zmqsec/core/zmq_error.hpp>
 #include <zmqsec/error.hpp>
 #include <zmqsec/loop/socket_watch.hpp>
 
 namespace zmqsec::loop {
 
-namespace {
-
-class zmq_category_impl final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "zmq"; }
-  std::string message(int code) const override { return zmq_strerror(code); }
-};
-
-}  // namespace
-
 const std::error_category& zmq_category() noexcept {
-  static const zmq_category_impl category;
-  return category;
+  return core::zmq_category();
 }
 
 namespace detail {

@@ -48,7 +48,7 @@ namespace zmqsec::loop {
 using message = std::vector<zmq::message_t>;
 
 /// libzmq's error codes (errno values and libzmq's own, such as ETERM and EFSM), named by
-/// zmq_strerror.
+/// zmq_strerror: zmqsec::core::zmq_category(), the one every zmqsec module uses.
 const std::error_category& zmq_category() noexcept;
 
 namespace detail {
