@@ -1,8 +1,6 @@
 #include <zmqsec/loop/reactor.hpp>
 
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -19,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include <zmqsec/core/wakeup_fd.hpp>
 #include <zmqsec/detail/unique_fd.hpp>
 #include <zmqsec/error.hpp>
 
@@ -29,7 +28,7 @@ namespace detail {
 namespace {
 
 using clock = std::chrono::steady_clock;
-constexpr std::uint64_t wake_id = 0;  // epoll data of the eventfd; watches count from 1
+constexpr std::uint64_t wake_id = 0;  // epoll data of the wake-up fd; watches count from 1
 
 struct watch_entry {
   int fd;
@@ -57,14 +56,12 @@ std::uint32_t to_epoll(io_events events) {
 
 class reactor_impl {
  public:
-  reactor_impl()
-      : epoll_(::epoll_create1(EPOLL_CLOEXEC)), wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  reactor_impl() : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
     if (!epoll_) throw zmqsec::error::from_errno(errno, "reactor: epoll_create1");
-    if (!wake_) throw zmqsec::error::from_errno(errno, "reactor: eventfd");
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = wake_id;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev) != 0) {
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.fd(), &ev) != 0) {
       throw zmqsec::error::from_errno(errno, "reactor: epoll_ctl");
     }
   }
@@ -138,10 +135,7 @@ class reactor_impl {
   bool in_loop_thread() const noexcept { return running_.load() == std::this_thread::get_id(); }
 
  private:
-  void wake() noexcept {
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto written = ::write(wake_.get(), &one, sizeof one);
-  }
+  void wake() noexcept { wake_.notify(); }
 
   void iterate(std::optional<clock::time_point> deadline) {
     std::array<epoll_event, 64> events;
@@ -173,9 +167,7 @@ class reactor_impl {
 
   void dispatch(const epoll_event& ev) {
     if (ev.data.u64 == wake_id) {
-      std::uint64_t count = 0;
-      while (::read(wake_.get(), &count, sizeof count) > 0) {
-      }
+      wake_.drain();
       return;
     }
     auto found = watches_.find(ev.data.u64);
@@ -228,7 +220,7 @@ class reactor_impl {
   }
 
   zmqsec::detail::unique_fd epoll_;
-  zmqsec::detail::unique_fd wake_;
+  core::wakeup_fd wake_;
   std::atomic<bool> stop_{false};
   std::atomic<std::thread::id> running_{};
 

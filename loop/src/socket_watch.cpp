@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <utility>
 
+#include <zmqsec/core/zmq_error.hpp>
 #include <zmqsec/error.hpp>
 
 namespace zmqsec::loop {
@@ -26,7 +27,7 @@ struct socket_watch::state : std::enable_shared_from_this<state> {
     int fd = -1;
     std::size_t size = sizeof fd;
     if (zmq_getsockopt(socket, ZMQ_FD, &fd, &size) != 0) {
-      throw zmqsec::error::from_errno(errno, "socket_watch: ZMQ_FD");
+      core::throw_zmq_error("socket_watch: cannot read ZMQ_FD");
     }
     std::weak_ptr<state> weak = weak_from_this();
     fd_watch = loop.watch_fd(fd, io_events::readable, [weak](io_events) {
@@ -56,11 +57,19 @@ struct socket_watch::state : std::enable_shared_from_this<state> {
     short ready = ready_events(error);
     if (ready == 0 && error == 0) return;
     in_callback = true;
-    struct reset {
-      bool& flag;
-      ~reset() { flag = false; }
-    } reset_flag{in_callback};
-    on_ready(ready, error);
+    try {
+      on_ready(ready, error);
+    } catch (...) {
+      // The exception leaves the loop's run(), but what the callback sent and received before
+      // it threw took the fd's signal all the same: without the look below the socket goes deaf.
+      after_callback(error);
+      throw;
+    }
+    after_callback(error);
+  }
+
+  void after_callback(int error) {
+    in_callback = false;
     if (cancelled) return;
     if (error != 0) {
       cancel();
@@ -68,7 +77,7 @@ struct socket_watch::state : std::enable_shared_from_this<state> {
     }
     // Read again after the callback's sends and receives; this read is the last libzmq call
     // before the loop waits on the fd, so an edge consumed by the callback is not lost.
-    ready = ready_events(error);
+    const short ready = ready_events(error);
     if (ready != 0 || error != 0) post_check();
   }
 

@@ -8,24 +8,14 @@
 #include <string>
 #include <utility>
 
+#include <zmqsec/core/zmq_error.hpp>
 #include <zmqsec/error.hpp>
 #include <zmqsec/loop/socket_watch.hpp>
 
 namespace zmqsec::loop {
 
-namespace {
-
-class zmq_category_impl final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "zmq"; }
-  std::string message(int code) const override { return zmq_strerror(code); }
-};
-
-}  // namespace
-
 const std::error_category& zmq_category() noexcept {
-  static const zmq_category_impl category;
-  return category;
+  return core::zmq_category();
 }
 
 namespace detail {
@@ -69,18 +59,23 @@ class stream_impl : public std::enable_shared_from_this<stream_impl> {
     queue_.push_back(outgoing{std::move(frames), 0});
     // With an on_send callback every message goes through the queue, so that the callback
     // always comes from the loop and never from inside send().
-    if (queue_.size() == 1 && !send_cb_) {
-      auto self = shared_from_this();
+    std::shared_ptr<stream_impl> self;  // on_error may destroy the stream while it sends
+    // A send may take the fd's signal (libzmq processes commands when sending).
+    then_look_again([&] {
+      if (queue_.size() != 1 || send_cb_) return;
+      self = shared_from_this();
       send_head();
-      if (closed_) return;
-    }
-    // A send may have taken the fd's signal (libzmq processes commands when sending).
-    watch_->check();
-    update_interest();
+    });
   }
 
   std::size_t flush(io_events events, std::size_t limit) {
     auto self = shared_from_this();
+    std::size_t handled = 0;
+    then_look_again([&] { handled = flush_some(events, limit); });
+    return handled;
+  }
+
+  std::size_t flush_some(io_events events, std::size_t limit) {
     std::size_t handled = 0;
     while (handled < limit && !closed_) {
       std::size_t step = 0;
@@ -91,11 +86,27 @@ class stream_impl : public std::enable_shared_from_this<stream_impl> {
       if (step == 0) break;
       handled += step;
     }
-    if (!closed_) {
-      watch_->check();
-      update_interest();
-    }
     return handled;
+  }
+
+  // Runs fn, which sends or receives outside the watch's callback, then has ZMQ_EVENTS read
+  // again from the loop (socket_watch::check()). Also when fn throws (a user's callback did):
+  // its sends and receives took the fd's signal all the same, and the socket must not go deaf.
+  template <class F>
+  void then_look_again(F fn) {
+    try {
+      fn();
+    } catch (...) {
+      look_again();
+      throw;
+    }
+    look_again();
+  }
+
+  void look_again() {
+    if (closed_) return;
+    watch_->check();
+    update_interest();
   }
 
   void close(std::function<void(std::size_t)> on_close) {

@@ -15,6 +15,7 @@
 #include <zmqsec/certs/cert_store.hpp>
 #include <zmqsec/certs/keys.hpp>
 
+#include "bind_loopback.hpp"
 #include "temp_dir.hpp"
 
 namespace za = zmqsec::auth;
@@ -97,7 +98,7 @@ TEST_F(libzmq_core, curve_user_id_and_metadata_reach_the_server) {
   server.set(zmq::sockopt::curve_server, 1);
   server.set(zmq::sockopt::curve_secretkey, to_string(server_keys.secret_key.z85()));
   server.set(zmq::sockopt::zap_domain, "global");
-  server.bind("tcp://127.0.0.1:*");
+  zmqsec::testing::bind_loopback(server);
   zmq::socket_t client(ctx, zmq::socket_type::dealer);
   client.set(zmq::sockopt::routing_id, "client-1");
   client.set(zmq::sockopt::curve_serverkey, server_keys.public_key.z85());
@@ -134,8 +135,7 @@ TEST_F(libzmq_core, plain_accepted_and_refused) {
   auto policy = config.build();
   zmq::socket_t server(ctx, zmq::socket_type::pull);
   server.set(zmq::sockopt::plain_server, 1);
-  server.bind("tcp://127.0.0.1:*");
-  const std::string endpoint = server.get(zmq::sockopt::last_endpoint);
+  const std::string endpoint = zmqsec::testing::bind_loopback(server);
 
   zmq::socket_t good(ctx, zmq::socket_type::push);
   good.set(zmq::sockopt::plain_username, "admin");
@@ -214,7 +214,7 @@ TEST_F(libzmq_core, refusal_shows_as_handshake_failed_auth_400) {
   auto policy = config.build();
   zmq::socket_t server(ctx, zmq::socket_type::pull);
   server.set(zmq::sockopt::zap_domain, "d");
-  server.bind("tcp://127.0.0.1:*");
+  zmqsec::testing::bind_loopback(server);
   zmq_socket_monitor(server.handle(), "inproc://monitor", ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
   zmq::socket_t monitor(ctx, zmq::socket_type::pair);
   monitor.connect("inproc://monitor");

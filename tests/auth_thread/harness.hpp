@@ -28,6 +28,8 @@
 #include <zmqsec/auth/zap.hpp>
 #include <zmqsec/certs/keys.hpp>
 
+#include "bind_loopback.hpp"
+
 namespace zmqsec::testing::auth {
 
 using namespace std::chrono_literals;
@@ -169,8 +171,7 @@ class test_server {
                                       options.curve->secret_key.bytes().size()));
         break;
     }
-    socket_.bind("tcp://127.0.0.1:*");
-    endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
+    endpoint_ = zmqsec::testing::bind_loopback(socket_);
     port_ = endpoint_.substr(endpoint_.rfind(':') + 1);
   }
 

@@ -148,8 +148,7 @@ TEST(thread_authenticator_load, a_thousand_curve_clients_against_100k_certificat
   server.set(zmq::sockopt::curve_server, 1);
   server.set(zmq::sockopt::curve_secretkey,
              zmq::const_buffer(server_keys.secret_key.bytes().data(), zc::key_size));
-  server.bind("tcp://127.0.0.1:*");
-  std::string endpoint = server.get(zmq::sockopt::last_endpoint);
+  std::string endpoint = zmqsec::testing::bind_loopback(server);
 
   // All the clients at once, in a context of their own with room for them.
   zmq::context_t client_ctx;

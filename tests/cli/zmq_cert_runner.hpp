@@ -13,17 +13,10 @@
 
 #include <zmqsec/certs/certificate.hpp>
 
-#include "run_process.hpp"
+#include "process.hpp"
 #include "temp_dir.hpp"
 
 namespace zmqsec::testing {
-
-/// Prints a result for failure messages.
-inline std::ostream& operator<<(std::ostream& out, const process_result& r) {
-  return out << "\n  exit code " << r.exit_code << ", signal " << r.term_signal
-             << (r.timed_out ? ", timed out" : "") << "\n  stdout: " << r.out
-             << "\n  stderr: " << r.err;
-}
 
 inline process_result zmq_cert(const std::vector<std::string>& args,
                                const process_options& options = {}) {

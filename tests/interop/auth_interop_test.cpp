@@ -14,7 +14,8 @@
 #include <zmqsec/certs/certificate.hpp>
 #include <zmqsec/certs/keys.hpp>
 
-#include "child_process.hpp"
+#include "bind_loopback.hpp"
+#include "process.hpp"
 #include "pyzmq_bridge.hpp"
 #include "temp_dir.hpp"
 
@@ -47,8 +48,7 @@ class echo_server {
     } else {
       socket_.set(zmq::sockopt::plain_server, 1);
     }
-    socket_.bind("tcp://127.0.0.1:*");
-    endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
+    endpoint_ = zmqsec::testing::bind_loopback(socket_);
   }
 
   const std::string& endpoint() const { return endpoint_; }

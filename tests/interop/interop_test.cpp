@@ -21,8 +21,9 @@
 #include <zmqsec/certs/certificate.hpp>
 #include <zmqsec/certs/keys.hpp>
 
-#include "child_process.hpp"
+#include "bind_loopback.hpp"
 #include "czmq_bridge.hpp"
+#include "process.hpp"
 #include "pyzmq_bridge.hpp"
 #include "temp_dir.hpp"
 
@@ -275,8 +276,7 @@ class curve_server {
     server_.set(zmq::sockopt::curve_server, 1);
     server_.set(zmq::sockopt::curve_secretkey,
                 zmq::const_buffer(server_secret.bytes().data(), server_secret.bytes().size()));
-    server_.bind("tcp://127.0.0.1:*");
-    endpoint_ = server_.get(zmq::sockopt::last_endpoint);
+    endpoint_ = zmqsec::testing::bind_loopback(server_);
   }
 
   const std::string& endpoint() const { return endpoint_; }

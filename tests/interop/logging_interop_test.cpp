@@ -13,7 +13,7 @@
 
 #include <zmqsec/logging.hpp>
 
-#include "child_process.hpp"
+#include "process.hpp"
 #include "temp_dir.hpp"
 
 namespace {

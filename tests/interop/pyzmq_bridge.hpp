@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "child_process.hpp"
+#include "process.hpp"
 
 namespace zmqsec::testing::pyzmq {
 

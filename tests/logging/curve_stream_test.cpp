@@ -21,6 +21,7 @@
 #include <zmqsec/certs/keys.hpp>
 #include <zmqsec/logging.hpp>
 
+#include "bind_loopback.hpp"
 #include "harness.hpp"  // tests/auth_thread: socket_monitor
 #include "temp_dir.hpp"
 
@@ -79,7 +80,7 @@ class curve_log_stream : public ::testing::Test {
     const auto& secret = server_.secret_key.bytes();
     socket.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(secret.data(), secret.size()));
     socket.set(zmq::sockopt::zap_domain, log_domain);
-    socket.bind("tcp://127.0.0.1:*");
+    zmqsec::testing::bind_loopback(socket);
     sink_ = std::make_shared<zl::pub_sink_mt>(std::move(socket),
                                               zl::pub_sink_config{.root_topic = "svc"});
     endpoint_ = sink_->last_endpoint();

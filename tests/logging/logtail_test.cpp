@@ -13,11 +13,12 @@
 
 #include "../cli/json.hpp"
 #include "../cli/python_json.hpp"
+#include "../support/bind_loopback.hpp"
+#include "../support/process.hpp"
 #include "../support/temp_dir.hpp"
-#include "spawned_process.hpp"
 
 namespace zl = zmqsec::logging;
-using zmqsec::testing::spawned_process;
+using spawned_process = zmqsec::testing::child_process;
 using namespace std::chrono_literals;
 
 namespace {
@@ -160,7 +161,7 @@ TEST(logtail_test, binds_for_publishers_that_connect) {
 TEST(logtail_test, bind_reports_the_port_chosen_for_a_wildcard) {
   spawned_process tail(logtail({"--bind", "tcp://127.0.0.1:*"}));
   ASSERT_TRUE(tail.wait_for_error_output("\n", 10s));
-  tail.signal(SIGTERM);
+  tail.send_signal(SIGTERM);
   const auto r = tail.wait(10s);
   EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_TRUE(r.err.starts_with("zmq-logtail: listening on tcp://127.0.0.1:")) << r;
@@ -175,7 +176,7 @@ TEST(logtail_test, ctrl_c_ends_it_cleanly_with_everything_printed) {
     spdlog::logger("app", sink).info("last words");
     ASSERT_TRUE(tail.wait_for_output("last words\n", 10s));
     const auto start = std::chrono::steady_clock::now();
-    tail.signal(sig);
+    tail.send_signal(sig);
     const auto r = tail.wait(10s);
     EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
     EXPECT_EQ(r.exit_code, 0) << "signal " << sig << r;
@@ -198,8 +199,7 @@ struct curve_stream {
     socket.set(zmq::sockopt::curve_server, true);
     const auto secret = cert.secret_key->bytes();
     socket.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(secret.data(), secret.size()));
-    socket.bind("tcp://127.0.0.1:*");
-    endpoint = socket.get(zmq::sockopt::last_endpoint);
+    endpoint = zmqsec::testing::bind_loopback(socket);
     sink = std::make_shared<zl::pub_sink_mt>(std::move(socket),
                                              zl::pub_sink_config{.root_topic = "vault"});
     sink->set_pattern("%v");
@@ -242,7 +242,7 @@ TEST(logtail_test, a_curve_stream_stays_closed_without_the_key) {
   spawned_process plain(logtail({stream.endpoint}));
   EXPECT_FALSE(stream.sink->wait_for_subscriptions(1, 300ms));
   spdlog::logger("app", stream.sink).info("secret");
-  plain.signal(SIGKILL);
+  plain.send_signal(SIGKILL);
   EXPECT_EQ(plain.wait(10s).out, "");
 }
 

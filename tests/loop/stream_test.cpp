@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +14,7 @@
 
 #include <zmqsec/loop/stream.hpp>
 
+#include "bind_loopback.hpp"
 #include "loop_traits.hpp"
 
 namespace zl = zmqsec::loop;
@@ -30,9 +32,26 @@ class stream_test : public ::testing::Test {
     socket.set(zmq::sockopt::linger, 0);
     return zl::stream(this->on_.loop(), std::move(socket));
   }
-  std::string bind(zl::stream& s) {
-    s.socket().bind("tcp://127.0.0.1:*");
-    return s.socket().get(zmq::sockopt::last_endpoint);
+  std::string bind(zl::stream& s) { return zmqsec::testing::bind_loopback(s.socket()); }
+  // A PULL stream fed by push over inproc (a message sent is in the stream's pipe when send()
+  // returns); its on_recv keeps what comes and throws on "fails". One message has gone through
+  // the loop, so no look at the socket is left pending from the stream's start: what follows an
+  // exception depends only on the look the stream owes after it. Returned with "fails" waiting
+  // in its pipe, and "queued" behind it.
+  zl::stream throwing_pull(zmq::socket_t& push, std::vector<std::string>& received) {
+    zl::stream pull = make(zmq::socket_type::pull);
+    pull.socket().bind("inproc://throwing");
+    push.set(zmq::sockopt::linger, 0);
+    push.connect("inproc://throwing");
+    pull.on_recv([&received](zl::message& m) {
+      received.push_back(m.at(0).to_string());
+      if (received.back() == "fails") throw std::runtime_error("on_recv failed");
+    });
+    push.send(zmq::str_buffer("first"), zmq::send_flags::none);
+    EXPECT_TRUE(on_.run_until([&] { return received.size() == 1; }));
+    push.send(zmq::str_buffer("fails"), zmq::send_flags::none);
+    push.send(zmq::str_buffer("queued"), zmq::send_flags::none);
+    return pull;
   }
 
   zmq::context_t ctx_;
@@ -174,6 +193,32 @@ TYPED_TEST(stream_test, flush_handles_pending_messages_at_once_up_to_the_limit) 
   EXPECT_TRUE(this->on_.run_until([&] { return received == 20; })) << received;
 }
 
+// A user's on_recv that throws: the exception leaves the loop's run() (or flush()), as any
+// callback's does, and the stream must not go deaf. The callback's receive took the ZMQ_FD
+// signal, so the look at ZMQ_EVENTS owed after every callback is owed after this one too.
+TYPED_TEST(stream_test, an_exception_from_on_recv_leaves_run_and_receiving_goes_on) {
+  zmq::socket_t push(this->ctx_, zmq::socket_type::push);
+  std::vector<std::string> received;
+  zl::stream pull = this->throwing_pull(push, received);
+  EXPECT_THROW(this->on_.run_until([] { return false; }, 10s), std::runtime_error);
+  ASSERT_EQ(received, (std::vector<std::string>{"first", "fails"}));
+
+  push.send(zmq::str_buffer("next"), zmq::send_flags::none);
+  EXPECT_TRUE(this->on_.run_until([&] { return received.size() == 4; }, 10s))
+      << received.size() - 2 << " received after the exception";
+  EXPECT_EQ(received, (std::vector<std::string>{"first", "fails", "queued", "next"}));
+}
+
+TYPED_TEST(stream_test, an_exception_from_on_recv_leaves_flush_and_the_loop_receives_the_rest) {
+  zmq::socket_t push(this->ctx_, zmq::socket_type::push);
+  std::vector<std::string> received;
+  zl::stream pull = this->throwing_pull(push, received);
+  EXPECT_THROW(pull.flush(), std::runtime_error);
+  EXPECT_TRUE(this->on_.run_until([&] { return received.size() == 3; }, 10s))
+      << received.size() - 2 << " received after the exception";
+  EXPECT_EQ(received, (std::vector<std::string>{"first", "fails", "queued"}));
+}
+
 TYPED_TEST(stream_test, a_send_libzmq_refuses_goes_to_on_error_and_the_stream_goes_on) {
   zl::stream router = this->make(zmq::socket_type::router);
   router.socket().set(zmq::sockopt::router_mandatory, 1);
@@ -201,7 +246,7 @@ TYPED_TEST(stream_test, a_send_libzmq_refuses_goes_to_on_error_and_the_stream_go
 TYPED_TEST(stream_test, closing_with_messages_queued_drops_them_and_says_how_many) {
   zl::stream push = this->make(zmq::socket_type::push);
   push.socket().set(zmq::sockopt::sndhwm, 1);
-  push.socket().bind("tcp://127.0.0.1:*");  // nobody connects: nothing can go out
+  zmqsec::testing::bind_loopback(push.socket());  // nobody connects: nothing can go out
   for (int i = 0; i < 1000; ++i) push.send("x");
   EXPECT_EQ(push.queued(), 1000u);
   std::optional<std::size_t> dropped;

@@ -11,7 +11,7 @@
 #include <zmqsec/monitor/auth_correlation.hpp>
 #include <zmqsec/monitor/monitor.hpp>
 
-#include "../interop/child_process.hpp"
+#include "process.hpp"
 #include "recorder.hpp"
 #include "temp_dir.hpp"
 

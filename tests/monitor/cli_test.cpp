@@ -15,7 +15,7 @@
 #include <zmqsec/monitor/monitor.hpp>
 
 #include "../cli/python_json.hpp"
-#include "../interop/child_process.hpp"
+#include "process.hpp"
 #include "recorder.hpp"
 #include "temp_dir.hpp"
 

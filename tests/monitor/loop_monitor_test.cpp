@@ -15,6 +15,8 @@
 #include <zmqsec/loop/reactor.hpp>
 #include <zmqsec/monitor/loop_monitor.hpp>
 
+#include "bind_loopback.hpp"
+
 namespace zm = zmqsec::monitor;
 namespace zl = zmqsec::loop;
 using namespace std::chrono_literals;
@@ -51,7 +53,7 @@ TEST(loop_monitor_test, delivers_the_events_of_a_connection_on_the_loop_thread) 
   zmq::context_t ctx;
   zl::reactor loop;
   auto server = make_socket(ctx, zmq::socket_type::router);
-  server.bind("tcp://127.0.0.1:*");
+  zmqsec::testing::bind_loopback(server);
   auto client = make_socket(ctx, zmq::socket_type::dealer);
   std::vector<zm::event> seen;
   std::vector<std::thread::id> threads;
@@ -75,7 +77,7 @@ TEST(loop_monitor_test, shows_a_refusal_by_the_authenticator_as_400) {
   zl::reactor loop;
   auto server = make_socket(ctx, zmq::socket_type::router);
   server.set(zmq::sockopt::zap_domain, "test");
-  server.bind("tcp://127.0.0.1:*");
+  zmqsec::testing::bind_loopback(server);
   auto client = make_socket(ctx, zmq::socket_type::dealer);
   std::optional<zm::event> outcome;
   zm::loop_monitor watch(
@@ -92,7 +94,7 @@ TEST(loop_monitor_test, stop_delivers_what_was_queued_then_monitor_stopped_last)
   auto server = make_socket(ctx, zmq::socket_type::router);
   std::vector<zm::event> seen;
   zm::loop_monitor watch(ctx, server, loop, [&](const zm::event& e) { seen.push_back(e); });
-  server.bind("tcp://127.0.0.1:*");  // LISTENING is queued before stop() asks libzmq to stop
+  zmqsec::testing::bind_loopback(server);  // LISTENING is queued before stop() asks libzmq to stop
   watch.stop();
   watch.stop();  // twice is harmless
   ASSERT_TRUE(run_until(loop, [&] { return !watch.running(); }));
@@ -109,7 +111,7 @@ TEST(loop_monitor_test, ends_by_itself_when_the_monitored_socket_is_closed) {
   zm::loop_monitor watch(ctx, server, loop, [&](const zm::event& e) {
     if (e.type == event_type::monitor_stopped) stopped_seen = true;
   });
-  server.bind("tcp://127.0.0.1:*");
+  zmqsec::testing::bind_loopback(server);
   server.close();
   ASSERT_TRUE(run_until(loop, [&] { return !watch.running(); }));
   EXPECT_TRUE(stopped_seen);
@@ -119,8 +121,7 @@ TEST(loop_monitor_test, may_be_destroyed_in_its_own_callback) {
   zmq::context_t ctx;
   zl::reactor loop;
   auto server = make_socket(ctx, zmq::socket_type::router);
-  server.bind("tcp://127.0.0.1:*");
-  const std::string endpoint = server.get(zmq::sockopt::last_endpoint);
+  const std::string endpoint = zmqsec::testing::bind_loopback(server);
   auto client = make_socket(ctx, zmq::socket_type::dealer);
   int calls = 0;
   std::optional<zm::loop_monitor> watch;
@@ -139,8 +140,7 @@ TEST(loop_monitor_test, starting_and_stopping_many_monitors_leaves_the_loop_usab
   zmq::context_t ctx;
   zl::reactor loop;
   auto server = make_socket(ctx, zmq::socket_type::router);
-  server.bind("tcp://127.0.0.1:*");
-  const std::string endpoint = server.get(zmq::sockopt::last_endpoint);
+  const std::string endpoint = zmqsec::testing::bind_loopback(server);
   for (int round = 0; round < 50; ++round) {
     auto client = make_socket(ctx, zmq::socket_type::dealer);
     bool connected = false;

@@ -15,6 +15,8 @@
 
 #include <zmqsec/monitor/event.hpp>
 
+#include "bind_loopback.hpp"
+
 namespace zmqsec::testing::monitor {
 
 namespace zm = zmqsec::monitor;
@@ -82,11 +84,7 @@ class recorder {
   std::size_t next_ = 0;
 };
 
-/// Binds socket at tcp://127.0.0.1:<ephemeral port> and returns the real endpoint.
-inline std::string bind_loopback(zmq::socket_t& socket) {
-  socket.bind("tcp://127.0.0.1:*");
-  return socket.get(zmq::sockopt::last_endpoint);
-}
+using zmqsec::testing::bind_loopback;  // for the tests that `using namespace` this one
 
 /// A socket with linger 0, so that closing it never waits for a peer.
 inline zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type) {

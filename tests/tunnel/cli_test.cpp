@@ -2,9 +2,8 @@
 // prints, ZeroMQ traffic through it, signals, the idle timeout, a lost session, host keys,
 // passwords on standard input and its usage errors with their exit statuses.
 //
-// Programs that keep running (the tunnel itself) go through spawned_process (tests/logging),
-// which can signal them; programs that run to the end with input on stdin through run_process
-// (tests/cli).
+// Programs that keep running (the tunnel itself) are child_process objects the test can signal;
+// programs that run to the end with input on stdin go through run_process (tests/support).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -17,17 +16,16 @@
 
 #include <zmqsec/tunnel.hpp>
 
-#include "../cli/run_process.hpp"
-#include "../logging/spawned_process.hpp"
+#include "bind_loopback.hpp"
+#include "process.hpp"
 #include "sshd_fixture.hpp"
 
 namespace zt = zmqsec::tunnel;
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using zmqsec::testing::child_process;
 using zmqsec::testing::process_result;
-using zmqsec::testing::spawned_process;
-using zmqsec::testing::spawned_result;
 using zmqsec::testing::sshd_server;
 
 namespace {
@@ -46,19 +44,13 @@ process_result run_tool(const std::vector<std::string>& args, std::string_view i
   return zmqsec::testing::run_process(ZMQ_TUNNEL_PATH, args, options);
 }
 
-std::string describe(const process_result& r) {
-  return "\nexit " + std::to_string(r.exit_code) + " signal " + std::to_string(r.term_signal) +
-         (r.timed_out ? " (timed out)" : "") + "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
-
 // A REP socket on an ephemeral loopback port.
 struct destination {
   explicit destination(zmq::context_t& ctx) : socket(ctx, zmq::socket_type::rep) {
     socket.set(zmq::sockopt::linger, 0);
     socket.set(zmq::sockopt::rcvtimeo, 30000);
     socket.set(zmq::sockopt::sndtimeo, 30000);
-    socket.bind("tcp://127.0.0.1:*");
-    addr = socket.get(zmq::sockopt::last_endpoint);
+    addr = zmqsec::testing::bind_loopback(socket);
   }
   zmq::socket_t socket;
   std::string addr;
@@ -124,11 +116,11 @@ void url_req_rep_then_signal(zmq::context_t& ctx, destination& rep, std::vector<
                              int sig) {
   const auto port = zt::select_random_ports(1).front();
   args.insert(args.end(), {"--local-port", std::to_string(port)});
-  spawned_process t(tool(args));
+  child_process t(tool(args));
   ASSERT_TRUE(t.wait_for_output(url_of(port) + "\n", open_time)) << t.wait(1s);
   expect_round_trip(ctx, url_of(port), rep, "through zmq-tunnel");
   expect_round_trip(ctx, url_of(port), rep, "and again");
-  t.signal(sig);
+  t.send_signal(sig);
   const auto r = t.wait(10s);
   EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.out, url_of(port) + "\n");  // the URL is the first (and only) line
@@ -154,8 +146,8 @@ TEST_F(zmq_tunnel_test, picks_a_free_local_port_and_closes_when_idle_after_timeo
   const auto start = std::chrono::steady_clock::now();
   const auto r = run_tool(args);
   EXPECT_GE(std::chrono::steady_clock::now() - start, 1s);
-  EXPECT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_TRUE(std::regex_match(r.out, url_line)) << describe(r);
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_TRUE(std::regex_match(r.out, url_line)) << r;
   EXPECT_EQ(r.err, "");
 }
 
@@ -166,7 +158,7 @@ TEST_F(zmq_tunnel_test, timeout_keeps_a_connection_in_use_open_then_exits_0_when
     const auto port = zt::select_random_ports(1).front();
     auto args = key_args(rep.addr, backend);
     args.insert(args.end(), {"--timeout", "1", "--local-port", std::to_string(port)});
-    spawned_process t(tool(args));
+    child_process t(tool(args));
     ASSERT_TRUE(t.wait_for_output(url_of(port) + "\n", open_time)) << t.wait(1s);
     zmq::socket_t req(ctx, zmq::socket_type::req);
     req.set(zmq::sockopt::linger, 0);
@@ -196,7 +188,7 @@ TEST_F(zmq_tunnel_test, lost_session_is_reported_with_exit_2) {
   const auto port = zt::select_random_ports(1).front();
   auto args = key_args(rep.addr, "libssh2");
   args.insert(args.end(), {"--local-port", std::to_string(port)});
-  spawned_process t(tool(args));
+  child_process t(tool(args));
   ASSERT_TRUE(t.wait_for_output(url_of(port) + "\n", open_time)) << t.wait(1s);
   expect_round_trip(ctx, url_of(port), rep, "before");
   sshd.kill_all();
@@ -210,7 +202,7 @@ TEST_F(zmq_tunnel_test, openssh_exiting_is_reported_with_exit_2) {
   const auto port = zt::select_random_ports(1).front();
   auto args = key_args(rep.addr, "openssh");
   args.insert(args.end(), {"--local-port", std::to_string(port)});
-  spawned_process t(tool(args));
+  child_process t(tool(args));
   ASSERT_TRUE(t.wait_for_output(url_of(port) + "\n", open_time)) << t.wait(1s);
   expect_round_trip(ctx, url_of(port), rep, "before");
   sshd.kill_all();
@@ -227,7 +219,7 @@ TEST_F(zmq_tunnel_test, unknown_host_key_exits_2_with_its_fingerprint) {
     const auto empty = sshd.dir() / ("empty_known_hosts_" + backend);
     args[5] = empty.string();  // --known-hosts
     const auto r = run_tool(args);
-    EXPECT_EQ(r.exit_code, 2) << describe(r);
+    EXPECT_EQ(r.exit_code, 2) << r;
     EXPECT_EQ(r.out, "");
     EXPECT_THAT(r.err, HasSubstr("zmq-tunnel: unknown host key for "));
     EXPECT_THAT(r.err, HasSubstr("127.0.0.1" + std::string(backend == "libssh2" ? "]" : "") + ":" +
@@ -245,8 +237,8 @@ TEST_F(zmq_tunnel_test, accept_new_records_the_key_and_opens) {
   args[5] = file.string();
   args.insert(args.end(), {"--accept-new", "--timeout", "0.5"});
   const auto r = run_tool(args);
-  EXPECT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_TRUE(std::regex_match(r.out, url_line)) << describe(r);
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_TRUE(std::regex_match(r.out, url_line)) << r;
   EXPECT_THAT(zmqsec::testing::read_file(file), HasSubstr("ssh-ed25519"));
 }
 
@@ -256,7 +248,7 @@ TEST_F(zmq_tunnel_test, changed_host_key_exits_2_even_with_accept_new) {
   args[5] = sshd.wrong_known_hosts().string();
   args.push_back("--accept-new");
   const auto r = run_tool(args);
-  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_EQ(r.exit_code, 2) << r;
   EXPECT_THAT(r.err, HasSubstr("zmq-tunnel: host key"));
   EXPECT_THAT(r.err, HasSubstr("SHA256:"));
 }
@@ -266,7 +258,7 @@ TEST_F(zmq_tunnel_test, closed_server_port_exits_2) {
   auto args = key_args(rep.addr, "libssh2");
   args[1] = "root@127.0.0.1:" + std::to_string(zmqsec::testing::free_port());
   const auto r = run_tool(args);
-  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_EQ(r.exit_code, 2) << r;
   EXPECT_THAT(r.err, HasSubstr("Connection refused"));
   EXPECT_EQ(r.out, "");
 }
@@ -276,7 +268,7 @@ TEST_F(zmq_tunnel_test, key_not_authorized_exits_2_with_permission_denied) {
   auto args = key_args(rep.addr, "libssh2");
   args[3] = sshd.user_key("ed25519", "", false).string();
   const auto r = run_tool(args);
-  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_EQ(r.exit_code, 2) << r;
   EXPECT_THAT(r.err, HasSubstr("zmq-tunnel: permission denied"));
 }
 
@@ -289,8 +281,8 @@ TEST_F(zmq_tunnel_test, password_from_stdin_logs_in_and_is_never_echoed) {
         {rep.addr, sshd.server(sshd_server::password_user), "--password-stdin", "--known-hosts",
          sshd.known_hosts().string(), "--backend", backend, "--timeout", "0.5"},
         user.password() + "\n");
-    EXPECT_EQ(r.exit_code, 0) << describe(r);
-    EXPECT_TRUE(std::regex_match(r.out, url_line)) << describe(r);
+    EXPECT_EQ(r.exit_code, 0) << r;
+    EXPECT_TRUE(std::regex_match(r.out, url_line)) << r;
     EXPECT_THAT(r.err, Not(HasSubstr(user.password())));
   }
 }
@@ -302,7 +294,7 @@ TEST_F(zmq_tunnel_test, wrong_password_exits_2_without_echoing_it) {
   const auto r = run_tool({rep.addr, sshd.server(sshd_server::password_user), "--password-stdin",
                            "--known-hosts", sshd.known_hosts().string()},
                           wrong + "\r\n");
-  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_EQ(r.exit_code, 2) << r;
   EXPECT_THAT(r.err, HasSubstr("zmq-tunnel: permission denied"));
   EXPECT_THAT(r.err + r.out, Not(HasSubstr(wrong)));
   EXPECT_EQ(r.out, "");
@@ -315,7 +307,7 @@ TEST_F(zmq_tunnel_test, missing_or_empty_password_input_exits_1) {
                                       sshd.known_hosts().string()};
   for (const std::string input : {"", "\n"}) {
     const auto r = run_tool(args, input);
-    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_EQ(r.exit_code, 1) << r;
     EXPECT_THAT(r.err, HasSubstr("zmq-tunnel: password on standard input: "));
   }
 }
@@ -327,8 +319,8 @@ TEST_F(zmq_tunnel_test, passphrase_from_stdin_unlocks_the_key) {
   args[3] = key.string();
   args.insert(args.end(), {"--passphrase-stdin", "--timeout", "0.5"});
   const auto r = run_tool(args, "secret phrase\n");
-  EXPECT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_TRUE(std::regex_match(r.out, url_line)) << describe(r);
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_TRUE(std::regex_match(r.out, url_line)) << r;
 }
 
 // No sshd needed: nothing here gets as far as SSH.
@@ -359,7 +351,7 @@ TEST(zmq_tunnel_usage_test, bad_arguments_exit_1_with_a_message) {
     for (const auto& a : args) line += a + " ";
     SCOPED_TRACE(line);
     const auto r = run_tool(args);
-    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_EQ(r.exit_code, 1) << r;
     EXPECT_EQ(r.out, "");
     EXPECT_THAT(r.err, ::testing::StartsWith("zmq-tunnel: "));
     EXPECT_THAT(r.err, Not(HasSubstr("hunter2")));
@@ -375,10 +367,10 @@ TEST(zmq_tunnel_usage_test, address_errors_say_what_is_wrong) {
 
 TEST(zmq_tunnel_usage_test, help_and_version_exit_0) {
   auto r = run_tool({"--help"});
-  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_THAT(r.out, HasSubstr("--password-stdin"));
   EXPECT_THAT(r.out, HasSubstr("Exit status"));
   r = run_tool({"--version"});
-  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.out, "zmq-tunnel " ZMQSEC_VERSION "\n");
 }

@@ -10,7 +10,8 @@
 
 #include <zmq.hpp>
 
-#include "../interop/child_process.hpp"
+#include "bind_loopback.hpp"
+#include "process.hpp"
 #include "sshd_fixture.hpp"
 #include "temp_dir.hpp"
 
@@ -23,8 +24,7 @@ class echo_server {
  public:
   echo_server() : socket_(context_, zmq::socket_type::rep) {
     socket_.set(zmq::sockopt::linger, 0);
-    socket_.bind("tcp://127.0.0.1:*");
-    address_ = socket_.get(zmq::sockopt::last_endpoint);
+    address_ = zmqsec::testing::bind_loopback(socket_);
     thread_ = std::thread([this] { serve(); });
   }
   ~echo_server() {

@@ -10,7 +10,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,8 +21,9 @@
 #include <deque>
 #include <list>
 #include <memory>
-#include <thread>
 #include <vector>
+
+#include <zmqsec/core/worker.hpp>
 
 #include "impl.hpp"
 #include "net.hpp"
@@ -121,12 +121,10 @@ class libssh2_tunnel final : public tunnel::impl {
         server_(server),
         opt_(opt),
         session_(std::move(session)),
-        listener_(std::move(listener)),
-        wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-    if (!wake_) throw zmqsec::error::from_errno(errno, "eventfd");
+        listener_(std::move(listener)) {
     // The password and passphrase are needed again only to log in again.
     if (!opt_.reconnect) wipe_secrets(opt_);
-    thread_ = std::thread([this] { run(); });
+    worker_.start("zmqsec-tunnel", [this](const core::stop_view& stop) { run(stop); });
   }
   ~libssh2_tunnel() override {
     close();
@@ -134,17 +132,12 @@ class libssh2_tunnel final : public tunnel::impl {
   }
 
   void close() noexcept override {
-    std::call_once(closed_, [this] {
-      stop_.store(true, std::memory_order_release);
-      const std::uint64_t one = 1;
-      [[maybe_unused]] auto ignored = ::write(wake_.get(), &one, sizeof one);
-      if (thread_.joinable()) thread_.join();
-    });
+    std::call_once(closed_, [this] { worker_.stop(); });
   }
 
  private:
-  void run() noexcept;
-  bool step(clock::time_point start);
+  void run(const core::stop_view& stop) noexcept;
+  bool step(clock::time_point start, const core::stop_view& stop);
   void accept_all();
   void open_channels();
   void pump(connection& c);
@@ -157,15 +150,13 @@ class libssh2_tunnel final : public tunnel::impl {
   options opt_;
   ssh_session session_;
   unique_fd listener_;
-  unique_fd wake_;
   std::list<connection> connections_;
   std::deque<connection*> opening_;  // waiting for their channel, front first
-  std::atomic<bool> stop_{false};
   bool lost_ = false;
   bool idle_input_ = false;  // unread session data while no channel is open
   bool rerun_ = false;       // libssh2 holds work for a connection: poll without waiting
   std::once_flag closed_;
-  std::thread thread_;
+  core::worker worker_;  // last: stopped before the state its thread uses goes
 };
 
 void libssh2_tunnel::accept_all() {
@@ -311,9 +302,9 @@ bool libssh2_tunnel::session_lost(const std::string& what) {
   return false;
 }
 
-bool libssh2_tunnel::step(clock::time_point start) {
+bool libssh2_tunnel::step(clock::time_point start, const core::stop_view& stop) {
   std::vector<pollfd> fds;
-  fds.push_back({wake_.get(), POLLIN, 0});
+  fds.push_back({stop.fd(), POLLIN, 0});
   fds.push_back({listener_.get(), POLLIN, 0});
   // Inbound data is wanted when libssh2 waits for it, or when some channel can take data (a
   // channel whose local side is blocked leaves its packets in the socket until it drains). With
@@ -359,7 +350,7 @@ bool libssh2_tunnel::step(clock::time_point start) {
   if (::poll(fds.data(), fds.size(), wait_ms) < 0 && errno != EINTR) {
     return session_lost(std::string("poll: ") + std::strerror(errno));
   }
-  if (stop_.load(std::memory_order_acquire)) return false;
+  if (stop.requested()) return false;
   if (fds[1].revents & POLLIN) accept_all();
   if (connections_.empty() && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
     char byte = 0;
@@ -390,13 +381,13 @@ bool libssh2_tunnel::step(clock::time_point start) {
   return !lost_;
 }
 
-void libssh2_tunnel::run() noexcept {
+void libssh2_tunnel::run(const core::stop_view& stop) noexcept {
   const auto start = clock::now();
   try {
     for (;;) {
-      while (step(start)) {
+      while (step(start, stop)) {
       }
-      if (!lost_ || !opt_.reconnect || stop_.load(std::memory_order_acquire)) break;
+      if (!lost_ || !opt_.reconnect || stop.requested()) break;
       drop_all_connections();
       session_.reset();
       session_ = establish(server_, opt_);

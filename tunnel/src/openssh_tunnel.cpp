@@ -9,7 +9,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -23,9 +22,9 @@
 #include <fstream>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include <zmqsec/core/worker.hpp>
 #include <zmqsec/tunnel/open.hpp>
 
 #include "impl.hpp"
@@ -288,21 +287,17 @@ std::string fingerprint_after(const std::string& text, const char* marker) {
 class openssh_tunnel final : public tunnel::impl {
  public:
   openssh_tunnel(std::uint16_t port, child c, std::string log)
-      : impl(backend::openssh, port),
-        child_(std::move(c)),
-        wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-        log_(std::move(log)) {
-    if (!wake_) throw zmqsec::error::from_errno(errno, "eventfd");
-    thread_ = std::thread([this] { monitor(); });
+      : impl(backend::openssh, port), child_(std::move(c)), log_(std::move(log)) {
+    worker_.start("zmqsec-ssh", [this](const core::stop_view& stop) { monitor(stop); });
   }
   ~openssh_tunnel() override { close(); }
 
   void close() noexcept override {
     std::call_once(closed_, [this] {
+      // Asked first, so that ssh ending on the signal is not reported as a loss.
+      worker_.request_stop();
       signal(SIGTERM);
-      const std::uint64_t one = 1;
-      [[maybe_unused]] auto ignored = ::write(wake_.get(), &one, sizeof one);
-      if (thread_.joinable()) thread_.join();
+      worker_.stop();
     });
   }
 
@@ -319,18 +314,16 @@ class openssh_tunnel final : public tunnel::impl {
     if (!reaped_) ::kill(-child_.pid, sig);
   }
 
-  void monitor() noexcept;
+  void monitor(const core::stop_view& stop) noexcept;
   void scan(std::size_t from);
 
   child child_;
-  unique_fd wake_;
   std::string log_;
   std::string recent_;  // ssh's last messages (not debug lines), for the report when it exits
   mutable std::mutex mutex_;
   bool reaped_ = false;
-  std::atomic<bool> stopping_{false};
   std::once_flag closed_;
-  std::thread thread_;
+  core::worker worker_;  // last: stopped before the state its thread uses goes
 };
 
 // Counts what ssh's log says about forwarded connections, from offset from on.
@@ -361,14 +354,15 @@ void openssh_tunnel::scan(std::size_t from) {
   }
 }
 
-void openssh_tunnel::monitor() noexcept {
+void openssh_tunnel::monitor(const core::stop_view& stop) noexcept {
   bool terminating = false;
   clock::time_point kill_at{};
   bool stderr_open = true;
   scan(0);
   for (;;) {
+    // The stop fd stays readable once stop was asked: not watched while ssh is given its time.
     pollfd fds[3] = {{child_.pidfd.get(), POLLIN, 0},
-                     {wake_.get(), POLLIN, 0},
+                     {terminating ? -1 : stop.fd(), POLLIN, 0},
                      {stderr_open ? child_.stderr_fd.get() : -1, POLLIN, 0}};
     int wait_ms = -1;
     if (terminating) {
@@ -383,7 +377,6 @@ void openssh_tunnel::monitor() noexcept {
     }
     if (fds[1].revents != 0 && !terminating) {
       terminating = true;
-      stopping_.store(true, std::memory_order_release);
       kill_at = clock::now() + std::chrono::seconds(2);
     }
     if (terminating && clock::now() >= kill_at) signal(SIGKILL);
@@ -402,7 +395,7 @@ void openssh_tunnel::monitor() noexcept {
     }
     reaped_ = true;
   }
-  if (!stopping_.load(std::memory_order_acquire)) report("ssh exited: " + messages(recent_ + log_));
+  if (!stop.requested()) report("ssh exited: " + messages(recent_ + log_));
   alive_.store(false, std::memory_order_release);
 }
 

@@ -9,7 +9,7 @@
 //   auto stop = loop.call_later(10s, [&] { loop.stop(); });
 //   loop.run();                                    // until stop()
 //
-// Built on epoll over file descriptors, ZeroMQ's ZMQ_FD among them, an eventfd for post() and
+// Built on epoll over file descriptors, ZeroMQ's ZMQ_FD among them, a wake-up fd for post() and
 // stop(), and the epoll timeout for timers. Not on zmq_poller: libzmq 4.3.4 has it only in its
 // DRAFT API (Debian's libzmq does not export it), and zmq_poll cannot wait on ZMQ_FD and plain
 // fds with the edge discipline that Asio and libuv need anyway (see socket_watch.hpp).

@@ -23,6 +23,8 @@
 // The callback gets the ready events among the interest (ZMQ_POLLIN, ZMQ_POLLOUT), or
 // ZMQ_POLLERR with the errno when ZMQ_EVENTS itself failed (ETERM: the context is being
 // terminated); after an error the watch stops. It may destroy the watch (and close the socket).
+// It may throw: the exception leaves the loop's run(), and the look at ZMQ_EVENTS after the
+// callback is made all the same, so the socket is served again when the loop runs again.
 // Loop thread only; the socket belongs to that thread.
 #pragma once
 

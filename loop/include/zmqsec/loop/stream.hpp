@@ -21,6 +21,8 @@
 // of turn, which waits for its turn) goes to on_error; a message libzmq refused to send is
 // dropped (EHOSTUNREACH of a ROUTER with ZMQ_ROUTER_MANDATORY, ...). ETERM (the context is
 // being terminated) closes the stream after on_error, so that the termination can finish.
+// An exception a callback throws leaves the loop's run() (or flush() or send()) and drops
+// nothing else: the messages behind it are received when the loop runs again.
 //
 // Lifetime: the stream owns the socket. Destroying the stream closes it, also from inside one of
 // the stream's own callbacks. Loop thread only (or before the loop runs); the event_loop must
@@ -46,7 +48,7 @@ namespace zmqsec::loop {
 using message = std::vector<zmq::message_t>;
 
 /// libzmq's error codes (errno values and libzmq's own, such as ETERM and EFSM), named by
-/// zmq_strerror.
+/// zmq_strerror: zmqsec::core::zmq_category(), the one every zmqsec module uses.
 const std::error_category& zmq_category() noexcept;
 
 namespace detail {
