@@ -26,11 +26,7 @@ std::string control_endpoint() {
 }  // namespace
 
 proxy::proxy(proxy_config config) {
-  zmq::context_t* context = config.context;
-  if (context == nullptr) {
-    own_context_ = std::make_unique<zmq::context_t>(1);
-    context = own_context_.get();
-  }
+  zmq::context_t* context = &detail::given_or_own_context(config.context, own_context_);
   try {
     frontend_ = zmq::socket_t(*context, zmq::socket_type::xsub);
     backend_ = zmq::socket_t(*context, zmq::socket_type::xpub);

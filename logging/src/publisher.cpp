@@ -60,11 +60,7 @@ void append(spdlog::memory_buf_t& out, std::string_view text) {
 
 publisher::publisher(pub_sink_config config)
     : subtopics_(config.subtopics), payload_(config.payload), root_topic_(config.root_topic) {
-  zmq::context_t* context = config.context;
-  if (context == nullptr) {
-    own_context_ = std::make_unique<zmq::context_t>(1);
-    context = own_context_.get();
-  }
+  zmq::context_t* context = &given_or_own_context(config.context, own_context_);
   try {
     socket_ = zmq::socket_t(*context, zmq::socket_type::xpub);
     socket_.set(zmq::sockopt::linger, linger_ms(config));

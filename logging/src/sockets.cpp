@@ -31,4 +31,10 @@ std::vector<std::string> bind_and_connect(zmq::socket_t& socket, std::string_vie
   return bound;
 }
 
+zmq::context_t& given_or_own_context(zmq::context_t* given, std::unique_ptr<zmq::context_t>& own) {
+  if (given != nullptr) return *given;
+  own = std::make_unique<zmq::context_t>(1);
+  return *own;
+}
+
 }  // namespace zmqsec::logging::detail

@@ -2,6 +2,7 @@
 // libzmq call, and one way to bind and connect.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,10 @@ namespace zmqsec::logging::detail {
 /// "component: what: <libzmq's text>", with libzmq's code (core::zmq_category).
 zmqsec::error socket_error(std::string_view component, const zmq::error_t& e,
                            const std::string& what);
+
+/// The context a config names, or (when it names none) a context of one I/O thread made into
+/// own, which the component keeps for as long as its socket.
+zmq::context_t& given_or_own_context(zmq::context_t* given, std::unique_ptr<zmq::context_t>& own);
 
 /// Binds socket to each of bind, then connects it to each of connect; returns the endpoints
 /// bound (a wildcard port resolved). Throws socket_error for the first that fails.

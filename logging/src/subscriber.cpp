@@ -37,11 +37,7 @@ bool wait_readable(zmq::socket_t& socket, int fd, long timeout_ms) {
 
 subscriber::subscriber(subscriber_config config, std::shared_ptr<spdlog::logger> target)
     : target_(std::move(target)), with_topic_(config.with_topic) {
-  zmq::context_t* context = config.context;
-  if (context == nullptr) {
-    own_context_ = std::make_unique<zmq::context_t>(1);
-    context = own_context_.get();
-  }
+  zmq::context_t* context = &detail::given_or_own_context(config.context, own_context_);
   try {
     socket_ = zmq::socket_t(*context, zmq::socket_type::sub);
     socket_.set(zmq::sockopt::linger, 0);
