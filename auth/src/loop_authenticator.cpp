@@ -1,6 +1,8 @@
 // loop_authenticator: the ZAP server step driven by a socket_watch, with deferred decisions.
 #include <zmqsec/auth/loop_authenticator.hpp>
 
+#include <zmqsec/loop/task.hpp>
+
 #include <zmq.h>
 
 #include <atomic>
@@ -212,6 +214,7 @@ class loop_authenticator_impl {
   bool is_alive() const noexcept { return alive_.load(); }
   void set_timeout(std::chrono::milliseconds timeout) noexcept { timeout_.store(timeout); }
   std::size_t pending() const noexcept { return handler_ ? handler_->pending() : 0; }
+  loop::event_loop& event_loop() const noexcept { return loop_; }
 
  private:
   void* context_;
@@ -264,6 +267,65 @@ loop_authenticator& loop_authenticator::configure_curve_deferred(std::string_vie
       domain, [&](policy_config& c) { c.configure_curve_deferred(domain, std::move(callback)); });
   return *this;
 }
+namespace {
+
+// Runs a coroutine callback's decision and answers its completion with it; an exception from
+// the callback is a 500, as for the other callbacks (its text is not sent to the client).
+loop::task<> answer_with(zap_completion done, loop::task<verdict> decision) {
+  bool failed = false;
+  try {
+    done.complete(co_await std::move(decision));
+  } catch (...) {
+    failed = true;
+  }
+  if (failed) done.fail("async callback failed");
+}
+
+template <class Callback>
+std::shared_ptr<Callback> shared_async(Callback callback, const char* what) {
+  if (!callback)
+    throw zmqsec::error(errc::invalid_argument, std::string(what) + ": empty callback");
+  return std::make_shared<Callback>(std::move(callback));
+}
+
+}  // namespace
+
+loop_authenticator& loop_authenticator::configure_plain_async(std::string_view domain,
+                                                              async_plain_callback callback) {
+  auto decide = shared_async(std::move(callback), "configure_plain_async");
+  loop::event_loop& loop = checked_impl("configure_plain_async").event_loop();
+  return configure_plain_deferred(
+      domain, [decide, &loop](std::string_view d, std::string_view user, std::string_view password,
+                              zap_completion done) {
+        plain_request request{std::string(d), std::string(user),
+                              certs::secret_string(password.begin(), password.end())};
+        loop::spawn(loop, [decide, request = std::move(request), done]() mutable -> loop::task<> {
+          co_await answer_with(done, (*decide)(std::move(request)));
+        });
+      });
+}
+
+loop_authenticator& loop_authenticator::configure_curve_async(std::string_view domain,
+                                                              async_curve_callback callback) {
+  auto decide = shared_async(std::move(callback), "configure_curve_async");
+  loop::event_loop& loop = checked_impl("configure_curve_async").event_loop();
+  return configure_curve_deferred(
+      domain, [decide, &loop](std::string_view d, std::string_view key, zap_completion done) {
+        curve_request request{std::string(d), std::string(key)};
+        loop::spawn(loop, [decide, request = std::move(request), done]() mutable -> loop::task<> {
+          co_await answer_with(done, (*decide)(std::move(request)));
+        });
+      });
+}
+
+detail::loop_authenticator_impl& loop_authenticator::checked_impl(const char* what) const {
+  if (!impl_) {
+    throw zmqsec::error(errc::invalid_argument, std::string("loop_authenticator::") + what +
+                                                    ": used after being moved from");
+  }
+  return *impl_;
+}
+
 loop_authenticator& loop_authenticator::set_deferred_timeout(std::chrono::milliseconds timeout) {
   if (impl_) impl_->set_timeout(timeout);
   return *this;

@@ -7,6 +7,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +16,7 @@
 
 #include <zmqsec/auth/loop_authenticator.hpp>
 #include <zmqsec/certs/z85.hpp>
+#include <zmqsec/loop/awaitable.hpp>
 
 #include "harness.hpp"
 #include "loop_traits.hpp"
@@ -221,6 +223,42 @@ TYPED_TEST(loop_authenticator_test, a_200ms_deferred_curve_callback_does_not_del
   EXPECT_EQ(order[0], fast.public_key.z85() + ":200");
   EXPECT_EQ(order[1], slow.public_key.z85() + ":200");
   this->on_.stop_thread();  // the timers belong to the loop thread
+}
+
+// Coroutine callbacks: they await (here a timer standing in for a database) and answer.
+TYPED_TEST(loop_authenticator_test, coroutine_callbacks_decide_after_awaiting) {
+  const zc::keypair server_keys = zc::generate_keypair();
+  const zc::keypair known = zc::generate_keypair();
+  const zc::keypair broken = zc::generate_keypair();
+  this->auth_.configure_plain_async("*", [&](auto req) -> zl::task<za::verdict> {
+    co_await zl::sleep_for(this->on_.loop(), 20ms);
+    if (req.user == "admin" && std::string_view(req.password) == "secret") {
+      co_return za::verdict::accept("admin-from-db");
+    }
+    co_return za::verdict::refuse("wrong password");
+  });
+  this->auth_.configure_curve_async("*", [&](za::curve_request req) -> zl::task<za::verdict> {
+    co_await zl::sleep_for(this->on_.loop(), 1ms);
+    if (req.z85_key == broken.public_key.z85()) throw std::runtime_error("directory down");
+    co_return za::verdict::accept();
+  });
+  this->start();
+  test_server plain_server(this->ctx_, {.mechanism = mech::plain});
+  auto got =
+      handshake_and_read(this->ctx_, plain_server,
+                         {.mechanism = mech::plain, .username = "admin", .password = "secret"});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->user_id, "admin-from-db");
+  EXPECT_REFUSED_WITH(400, this->login("admin", "wrong"));
+  test_server curve_server(this->ctx_, {.mechanism = mech::curve, .curve = &server_keys});
+  auto as = [&](const zc::keypair& k) {
+    return client_options{
+        .mechanism = mech::curve, .curve = &k, .server_key = &server_keys.public_key};
+  };
+  EXPECT_ACCEPTED(try_handshake(this->ctx_, curve_server, as(known)));
+  EXPECT_REFUSED_WITH(500, try_handshake(this->ctx_, curve_server, as(broken)));
+  this->on_.stop_thread();
+  EXPECT_EQ(this->auth_.stats().deferred, 4u);
 }
 
 TYPED_TEST(loop_authenticator_test, a_callback_that_never_answers_gets_500_after_the_timeout) {

@@ -33,6 +33,23 @@ struct deferred_verdict {
   std::string reason;   ///< status text ("OK" for success when empty)
   std::string user_id;  ///< for success; empty: the user name (PLAIN) or the User-Id hook / Z85
                         ///< key (CURVE), as an immediate decision would give
+
+  /// 200, with the User-Id (empty: the default above).
+  static deferred_verdict accept(std::string user_id = {}) {
+    return {zap_status::success, "OK", std::move(user_id)};
+  }
+  /// 400 with reason as the status text.
+  static deferred_verdict refuse(std::string reason = "refused") {
+    return {zap_status::failure, std::move(reason), {}};
+  }
+  /// 300: the client may try again.
+  static deferred_verdict retry_later(std::string reason = "try again later") {
+    return {zap_status::temporary_failure, std::move(reason), {}};
+  }
+  /// 500.
+  static deferred_verdict fail(std::string reason = "callback failed") {
+    return {zap_status::internal_error, std::move(reason), {}};
+  }
 };
 
 /// Where a completion's answer goes: implemented by the transport (loop_authenticator).

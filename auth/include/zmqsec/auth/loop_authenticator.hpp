@@ -28,7 +28,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include <spdlog/fwd.h>
@@ -38,13 +40,33 @@
 #include <zmqsec/auth/authenticator_stats.hpp>
 #include <zmqsec/auth/deferred.hpp>
 #include <zmqsec/auth/policy.hpp>
+#include <zmqsec/certs/secure_memory.hpp>
 #include <zmqsec/loop/event_loop.hpp>
+#include <zmqsec/loop/task.hpp>
 
 namespace zmqsec::auth {
 
 namespace detail {
 class loop_authenticator_impl;
 }
+
+/// What a coroutine PLAIN callback decides on: copies it owns.
+struct plain_request {
+  std::string domain;
+  std::string user;
+  certs::secret_string password;  ///< wiped when the request goes
+};
+
+/// What a coroutine CURVE callback decides on.
+struct curve_request {
+  std::string domain;
+  std::string z85_key;  ///< the client's public key, 40 characters
+};
+
+/// The answer of a coroutine callback (see deferred_verdict's factories).
+using verdict = deferred_verdict;
+using async_plain_callback = std::function<loop::task<verdict>(plain_request)>;
+using async_curve_callback = std::function<loop::task<verdict>(curve_request)>;
 
 class loop_authenticator : public authenticator {
  public:
@@ -80,6 +102,15 @@ class loop_authenticator : public authenticator {
                                                deferred_plain_callback callback);
   loop_authenticator& configure_curve_deferred(std::string_view domain,
                                                deferred_curve_callback callback);
+  /// Coroutines that decide (C++20; zmqsec::loop's task), e.g. after asking a database:
+  ///   auth.configure_plain_async("*", [&](auto req) -> zl::task<za::verdict> {
+  ///     co_return co_await db.check(req.user, req.password);
+  ///   });
+  /// Each request's coroutine runs on the loop (spawned); its verdict answers the request, an
+  /// exception it throws answers 500, the deferred timeout applies. The request is a copy the
+  /// coroutine owns (the password in wiped memory).
+  loop_authenticator& configure_plain_async(std::string_view domain, async_plain_callback callback);
+  loop_authenticator& configure_curve_async(std::string_view domain, async_curve_callback callback);
   /// For requests deferred from now on. Any thread.
   loop_authenticator& set_deferred_timeout(std::chrono::milliseconds timeout);
   /// Deferred requests waiting for their answer (loop thread, or while the loop does not run).
@@ -89,6 +120,7 @@ class loop_authenticator : public authenticator {
   // and stats(): see authenticator.hpp (shared with thread_authenticator).
 
  private:
+  detail::loop_authenticator_impl& checked_impl(const char* what) const;
   std::unique_ptr<detail::loop_authenticator_impl> impl_;  // null only when moved from
 };
 
