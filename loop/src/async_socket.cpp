@@ -23,6 +23,8 @@ namespace {
 // Operations completed without waiting before the socket must wait for the loop once, so that a
 // coroutine that always finds a message ready cannot keep the loop from other sockets.
 constexpr int fast_path_budget = 64;
+// Waiting operations ended per queue and turn.
+constexpr int serve_batch = 64;
 }  // namespace
 
 struct async_socket_state : std::enable_shared_from_this<async_socket_state> {
@@ -81,6 +83,7 @@ struct async_socket_state : std::enable_shared_from_this<async_socket_state> {
   }
 
   int receive(socket_operation& op, bool whole) {
+    if (!whole) return receive_frame(op);
     message& frames = op.frames_;
     frames.clear();
     for (;;) {
@@ -94,8 +97,20 @@ struct async_socket_state : std::enable_shared_from_this<async_socket_state> {
       }
       const bool more = frame.more();
       frames.push_back(std::move(frame));
-      if (!whole || !more) return 1;
+      if (!more) return 1;
     }
+  }
+
+  // One frame, straight into the operation (no vector for the common single-frame receive).
+  int receive_frame(socket_operation& op) {
+    while (zmq_msg_recv(op.frame_.handle(), socket.handle(), ZMQ_DONTWAIT) < 0) {
+      const int err = zmq_errno();
+      if (err == EINTR) continue;
+      if (err == EAGAIN) return 0;
+      op.error_ = err;
+      return 1;
+    }
+    return 1;
   }
 
   int send(socket_operation& op) {
@@ -166,8 +181,10 @@ struct async_socket_state : std::enable_shared_from_this<async_socket_state> {
     op.finish();
   }
 
+  // At most a batch per turn: what is still ready then waits for the next turn (socket_watch
+  // posts it), so that one busy socket does not keep the loop from the others.
   void serve(std::deque<socket_operation*>& queue) {
-    while (!queue.empty() && !closed) {
+    for (int served = 0; served < serve_batch && !queue.empty() && !closed; ++served) {
       socket_operation* op = queue.front();
       if (attempt(*op) == 0) return;
       queue.pop_front();

@@ -74,6 +74,8 @@ class socket_operation {
   kind what() const noexcept { return kind_; }
   /// What it carries: the frames received, or the frames to send.
   message& frames() noexcept { return frames_; }
+  /// The frame a single-frame receive got.
+  zmq::message_t& frame() noexcept { return frame_; }
 
   /// Completes the operation at once if libzmq allows, or queues it (with a timeout if given);
   /// true if it waits, and finish() will be called once it ends.
@@ -99,6 +101,7 @@ class socket_operation {
   bool more_ = false;  // send: more frames of the same message follow the last one
   handle timer_;
   message frames_;
+  zmq::message_t frame_;
 };
 
 // A socket_operation awaited by a coroutine.
@@ -117,10 +120,10 @@ class operation_awaiter final : public socket_operation {
     if constexpr (std::is_same_v<Result, bool>) {
       return !timed_out();
     } else if constexpr (std::is_same_v<Result, zmq::message_t>) {
-      return std::move(frames().front());
+      return std::move(frame());
     } else if constexpr (std::is_same_v<Result, std::optional<zmq::message_t>>) {
       if (timed_out()) return std::nullopt;
-      return std::move(frames().front());
+      return std::move(frame());
     } else if constexpr (std::is_same_v<Result, message>) {
       return std::move(frames());
     } else if constexpr (std::is_same_v<Result, std::optional<message>>) {
