@@ -59,7 +59,7 @@ struct options {
   int repeat = 3;
   bool header = true;
   bool zap = true;
-  bool streams = true;  // --coroutines-only: false
+  bool streams = true;              // --coroutines-only: false
   std::vector<int> loops{0, 1, 2};  // reactor, Asio, libuv
 };
 

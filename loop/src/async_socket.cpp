@@ -37,7 +37,7 @@ struct async_socket_state : std::enable_shared_from_this<async_socket_state> {
   std::optional<socket_watch> watch;
   std::deque<socket_operation*> receivers;  // receive_frame and receive_message, first come first
   std::deque<socket_operation*> senders;
-  std::deque<socket_operation*> pollers;  // readable
+  std::deque<socket_operation*> pollers;                // readable
   std::vector<std::pair<bool, std::string>> endpoints;  // bound?, endpoint
   int budget = fast_path_budget;
   bool closed = false;
@@ -47,9 +47,8 @@ struct async_socket_state : std::enable_shared_from_this<async_socket_state> {
       throw zmqsec::error(errc::invalid_argument, "async_socket: the socket is closed");
     }
     closed = false;
-    watch.emplace(loop, socket.handle(), 0, [this](short events, int error) {
-      on_ready(events, error);
-    });
+    watch.emplace(loop, socket.handle(), 0,
+                  [this](short events, int error) { on_ready(events, error); });
   }
 
   std::deque<socket_operation*>& queue_of(kind what) noexcept {
@@ -67,10 +66,14 @@ struct async_socket_state : std::enable_shared_from_this<async_socket_state> {
   // 1: done (or failed: op.error_ set), 0: libzmq cannot now (EAGAIN).
   int attempt(socket_operation& op) {
     switch (op.kind_) {
-      case kind::receive_frame: return receive(op, false);
-      case kind::receive_message: return receive(op, true);
-      case kind::send_message: return send(op);
-      case kind::readable: return readable() ? 1 : 0;
+      case kind::receive_frame:
+        return receive(op, false);
+      case kind::receive_message:
+        return receive(op, true);
+      case kind::send_message:
+        return send(op);
+      case kind::readable:
+        return readable() ? 1 : 0;
     }
     return 0;
   }
@@ -253,8 +256,8 @@ void socket_operation::rethrow_error() const {
   if (error_ != 0) throw core::zmq_error(error_, "async_socket");
 }
 
-void callback_operation::start(std::shared_ptr<async_socket_state> state, kind what,
-                               message frames, done_function done) {
+void callback_operation::start(std::shared_ptr<async_socket_state> state, kind what, message frames,
+                               done_function done) {
   auto* op = new callback_operation(std::move(state), what, std::move(frames), std::move(done));
   if (op->socket_operation::start(std::nullopt)) return;  // finish() will end it
   // Done at once: the handler must not run inside the initiating call (Asio's rule).
@@ -361,8 +364,7 @@ void async_socket::start_receive(done_function done) {
 
 void async_socket::start_send(message frames, done_function done) {
   if (frames.empty()) frames.emplace_back();
-  detail::callback_operation::start(state_, kind::send_message, std::move(frames),
-                                    std::move(done));
+  detail::callback_operation::start(state_, kind::send_message, std::move(frames), std::move(done));
 }
 
 std::error_code async_socket::make_zmq_error_code(int error) noexcept {

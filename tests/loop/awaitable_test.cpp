@@ -92,7 +92,8 @@ TYPED_TEST(awaitable_test, a_burst_from_another_thread_is_all_received_in_order)
     zmq::socket_t push(this->ctx_, zmq::socket_type::push);
     push.set(zmq::sockopt::linger, -1);
     push.connect(endpoint);
-    for (int i = 0; i < burst; ++i) push.send(zmq::buffer(std::to_string(i)), zmq::send_flags::none);
+    for (int i = 0; i < burst; ++i)
+      push.send(zmq::buffer(std::to_string(i)), zmq::send_flags::none);
   });
   this->run(done);
   sender.join();
@@ -221,7 +222,8 @@ TYPED_TEST(awaitable_test, an_exception_reaches_the_awaiter_and_a_spawned_one_th
     }
   });
   zl::spawn(
-      this->on_.loop(), [&]() -> zl::task<> {
+      this->on_.loop(),
+      [&]() -> zl::task<> {
         throw std::runtime_error("outer");
         co_return;
       },
@@ -279,6 +281,42 @@ TYPED_TEST(awaitable_test, destroying_the_socket_cancels_its_awaiters) {
   });
   this->run(done);
   EXPECT_EQ(outcome, "cancelled");
+}
+
+TYPED_TEST(awaitable_test, a_flooded_socket_does_not_keep_the_loop_from_another) {
+  constexpr int flood = 20'000;
+  auto make_inproc = [&](zmq::socket_type type) {
+    zl::async_socket s = this->make(type);
+    s.socket().set(zmq::sockopt::sndhwm, 0);
+    s.socket().set(zmq::sockopt::rcvhwm, 0);
+    return s;
+  };
+  zl::async_socket a = make_inproc(zmq::socket_type::pull);
+  zl::async_socket b = make_inproc(zmq::socket_type::pull);
+  zl::async_socket to_a = make_inproc(zmq::socket_type::push);
+  zl::async_socket to_b = make_inproc(zmq::socket_type::push);
+  a.socket().bind("inproc://flooded");
+  b.socket().bind("inproc://quiet");
+  to_a.socket().connect("inproc://flooded");
+  to_b.socket().connect("inproc://quiet");
+  for (int i = 0; i < flood; ++i) to_a.socket().send(zmq::str_buffer("x"), zmq::send_flags::none);
+  int from_a = 0;
+  int from_a_when_b_got_in = -1;
+  bool done = false;
+  zl::spawn(this->on_.loop(), [&]() -> zl::task<> {
+    co_await b.recv();
+    from_a_when_b_got_in = from_a;
+  });
+  zl::spawn(this->on_.loop(), [&]() -> zl::task<> {
+    for (; from_a < flood; ++from_a) {
+      co_await a.recv();
+      if (from_a == 0) co_await to_b.send("now");  // b becomes readable amid the flood
+    }
+    done = true;
+  });
+  this->run(done);
+  EXPECT_GE(from_a_when_b_got_in, 0);
+  EXPECT_LT(from_a_when_b_got_in, flood / 2) << "b waited for most of a's flood";
 }
 
 TYPED_TEST(awaitable_test, a_waiting_coroutine_costs_no_cpu_while_idle) {
@@ -372,9 +410,8 @@ TEST_F(awaitable_asio_test, a_plain_callback) {
 
 TEST_F(awaitable_asio_test, deferred_then_a_callback) {
   auto receive = sock.async_receive(asio::experimental::deferred);
-  std::move(receive)([&](std::error_code, zl::message m) {
-    sock.async_send(std::move(m), asio::detached);
-  });
+  std::move(receive)(
+      [&](std::error_code, zl::message m) { sock.async_send(std::move(m), asio::detached); });
   auto answer = ask("deferred");
   run_until_ready(answer);
   EXPECT_EQ(answer.get(), "deferred");

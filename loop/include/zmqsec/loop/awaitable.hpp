@@ -32,15 +32,15 @@
 #pragma once
 
 #include <chrono>
-#include <coroutine>
-#include <type_traits>
-#include <cstddef>
 #include <concepts>
+#include <coroutine>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
-#include <string_view>
-#include <functional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <zmq.hpp>
@@ -259,8 +259,8 @@ class poll_awaiter {
   class socket_set {
    public:
     template <class... Sockets>
-      requires(std::same_as<Sockets, async_socket> && ...)
-    socket_set(Sockets&... sockets) : sockets_{&sockets...} {}  // NOLINT: {a, b} is the point
+    requires(std::same_as<Sockets, async_socket>&&...) socket_set(Sockets&... sockets)
+        : sockets_{&sockets...} {}  // NOLINT: {a, b} is the point
     explicit socket_set(std::vector<async_socket*> sockets) : sockets_(std::move(sockets)) {}
     const std::vector<async_socket*>& sockets() const noexcept { return sockets_; }
 
@@ -300,7 +300,9 @@ class sleep_awaiter {
  public:
   sleep_awaiter(event_loop& loop, std::chrono::steady_clock::duration delay) noexcept
       : loop_(loop), delay_(delay) {}
-  bool await_ready() const noexcept { return delay_ <= std::chrono::steady_clock::duration::zero(); }
+  bool await_ready() const noexcept {
+    return delay_ <= std::chrono::steady_clock::duration::zero();
+  }
   void await_suspend(std::coroutine_handle<> awaiting) {
     timer_ = loop_.call_later(delay_, [awaiting] { awaiting.resume(); });
   }

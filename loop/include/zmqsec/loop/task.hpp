@@ -64,10 +64,8 @@ struct task_promise : task_promise_base {
   std::optional<T> value;
   task<T> get_return_object() noexcept;
   template <class U>
-    requires std::convertible_to<U&&, T>
-  void return_value(U&& result) {
-    value.emplace(std::forward<U>(result));
-  }
+  requires std::convertible_to<U&&, T>
+  void return_value(U&& result) { value.emplace(std::forward<U>(result)); }
   T take() {
     rethrow_if_failed();
     return std::move(*value);
@@ -188,7 +186,7 @@ using spawn_error_handler = std::function<void(std::exception_ptr)>;
 /// Runs the task that make() returns on loop: make is called, and the task started, from a task
 /// posted to the loop; both are kept until the task ends. Any thread (post() is).
 template <class Make>
-  requires std::invocable<Make&>
+requires std::invocable<Make&>
 void spawn(event_loop& loop, Make&& make, spawn_error_handler on_error = {}) {
   auto coroutine =
       detail::run_spawned(std::decay_t<Make>(std::forward<Make>(make)), std::move(on_error))
