@@ -61,7 +61,8 @@ void make_curve_server(zmq::socket_ref socket, const certs::certificate& server_
   if (!server_cert.secret_key) {
     throw zmqsec::error(errc::invalid_argument,
                         "a CURVE server needs a secret certificate (NAME.key_secret); this one "
-                        "holds only the public key " + server_cert.public_key.z85());
+                        "holds only the public key " +
+                            server_cert.public_key.z85());
   }
   make_curve_server(socket, *server_cert.secret_key, zap_domain);
 }

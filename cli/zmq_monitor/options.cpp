@@ -4,7 +4,6 @@
 
 #include <CLI/CLI.hpp>
 
-
 namespace zmqsec::monitor_tool {
 namespace {
 

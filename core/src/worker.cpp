@@ -21,8 +21,8 @@ struct worker_state {
 
   mutable std::mutex mutex;
   mutable std::condition_variable ended_cv;
-  bool running = false;          // guarded by mutex
-  std::exception_ptr failure;    // guarded by mutex
+  bool running = false;        // guarded by mutex
+  std::exception_ptr failure;  // guarded by mutex
 
   void run(const std::string& name, const worker::body_function& body,
            const worker::error_function& on_error, const stop_view& view) noexcept;
@@ -44,8 +44,7 @@ void worker_state::report(const std::string& name, const std::exception_ptr& err
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "zmqsec: thread %s ended with an exception: %s\n", name.c_str(),
-                 e.what());
+    std::fprintf(stderr, "zmqsec: thread %s ended with an exception: %s\n", name.c_str(), e.what());
   } catch (...) {
     std::fprintf(stderr, "zmqsec: thread %s ended with an unknown exception\n", name.c_str());
   }
@@ -106,10 +105,9 @@ void worker::start(std::string name, body_function body, error_function on_error
     state_->failure = nullptr;
   }
   try {
-    thread_ = std::thread([state = state_, name = std::move(name), body = std::move(body),
-                           on_error = std::move(on_error)] {
-      state->run(name, body, on_error, stop_view(state));
-    });
+    thread_ = std::thread(
+        [state = state_, name = std::move(name), body = std::move(body),
+         on_error = std::move(on_error)] { state->run(name, body, on_error, stop_view(state)); });
   } catch (const std::system_error& e) {
     std::lock_guard state_lock(state_->mutex);
     state_->running = false;

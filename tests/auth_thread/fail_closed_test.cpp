@@ -32,7 +32,7 @@ const char* name_of(mech m) {
   return m == mech::null ? "NULL" : m == mech::plain ? "PLAIN" : "CURVE";
 }
 const char* name_of(moment m) {
-  return m == moment::before_start  ? "before_start"
+  return m == moment::before_start ? "before_start"
          : m == moment::after_stop ? "after_stop"
                                    : "after_context_shutdown";
 }
@@ -141,15 +141,15 @@ TEST_P(fail_closed_matrix, no_handshake_gets_through_while_no_authenticator_answ
   EXPECT_FALSE(client_gets_in(m));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    every_mechanism_and_moment, fail_closed_matrix,
-    ::testing::Combine(::testing::Values(mech::curve, mech::plain, mech::null),
-                       ::testing::Values(moment::before_start, moment::after_stop,
-                                         moment::after_context_shutdown)),
-    [](const auto& info) {
-      return std::string(name_of(std::get<0>(info.param))) + "_" +
-             name_of(std::get<1>(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(every_mechanism_and_moment, fail_closed_matrix,
+                         ::testing::Combine(::testing::Values(mech::curve, mech::plain, mech::null),
+                                            ::testing::Values(moment::before_start,
+                                                              moment::after_stop,
+                                                              moment::after_context_shutdown)),
+                         [](const auto& info) {
+                           return std::string(name_of(std::get<0>(info.param))) + "_" +
+                                  name_of(std::get<1>(info.param));
+                         });
 
 TEST_F(fail_closed, the_same_servers_admit_everyone_the_authenticator_admits_once_it_runs) {
   configure_everyone_in();

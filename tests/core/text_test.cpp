@@ -35,7 +35,7 @@ TEST(text_test, json_string_passes_utf8_through_and_escapes_controls) {
 TEST(text_test, json_string_replaces_bytes_that_are_not_utf8) {
   EXPECT_EQ(json_string("a\xff"), "\"a\\ufffd\"");
   EXPECT_EQ(json_string("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // a surrogate
-  EXPECT_EQ(json_string("\xc3"), "\"\\ufffd\"");                       // cut short
+  EXPECT_EQ(json_string("\xc3"), "\"\\ufffd\"");                        // cut short
 }
 
 TEST(text_test, append_json_name_separates_members) {
@@ -49,8 +49,8 @@ TEST(text_test, append_json_name_separates_members) {
 
 TEST(text_test, utc_timestamp_is_rfc3339_with_microseconds) {
   using namespace std::chrono;
-  const auto when = sys_days{year{2026} / 12 / 2} + hours{10} + minutes{4} + seconds{5} +
-                    microseconds{123456};
+  const auto when =
+      sys_days{year{2026} / 12 / 2} + hours{10} + minutes{4} + seconds{5} + microseconds{123456};
   EXPECT_EQ(rfc3339_utc(time_point_cast<system_clock::duration>(when)),
             "2026-12-02T10:04:05.123456Z");
   utc_timestamp stamp;

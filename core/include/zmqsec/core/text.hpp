@@ -6,7 +6,8 @@
 //   std::cout << zmqsec::core::printable(file_name);                       // UTF-8 kept
 //   zmqsec::core::append_json_string(buffer, text);                        // "caf\u00e9" never:
 //                                                                          // "café" stays UTF-8
-//   zmqsec::core::utc_timestamp stamp;  stamp.format(now)                 // 2026-12-02T10:04:05.123456Z
+//   zmqsec::core::utc_timestamp stamp;  stamp.format(now)                 //
+//   2026-12-02T10:04:05.123456Z
 #pragma once
 
 #include <chrono>
@@ -101,15 +102,25 @@ void append_json_string(Buffer& out, std::string_view text) {
     }
     append(text.substr(plain_start, i - plain_start));
     switch (c) {
-      case '"': append("\\\""); break;
-      case '\\': append("\\\\"); break;
-      case '\n': append("\\n"); break;
-      case '\r': append("\\r"); break;
-      case '\t': append("\\t"); break;
+      case '"':
+        append("\\\"");
+        break;
+      case '\\':
+        append("\\\\");
+        break;
+      case '\n':
+        append("\\n");
+        break;
+      case '\r':
+        append("\\r");
+        break;
+      case '\t':
+        append("\\t");
+        break;
       default:
         if (c < 0x20) {
-          const char escape[] = {'\\', 'u', '0', '0', detail::hex_digits[c >> 4],
-                                 detail::hex_digits[c & 0xF]};
+          const char escape[] = {
+              '\\', 'u', '0', '0', detail::hex_digits[c >> 4], detail::hex_digits[c & 0xF]};
           out.append(escape, escape + sizeof escape);
         } else {
           append(replacement);

@@ -50,8 +50,8 @@ inline zmqsec::error zmq_error(int err, const std::string& what) {
 
 /// Whether e carries libzmq (or errno) code err, whichever category it was thrown with.
 inline bool is_zmq_error(const std::system_error& e, int err) noexcept {
-  return e.code().value() == err && (e.code().category() == zmq_category() ||
-                                     e.code().category() == std::generic_category());
+  return e.code().value() == err &&
+         (e.code().category() == zmq_category() || e.code().category() == std::generic_category());
 }
 
 }  // namespace zmqsec::core
