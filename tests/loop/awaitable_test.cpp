@@ -16,6 +16,7 @@
 #include <zmqsec/error.hpp>
 #include <zmqsec/loop/awaitable.hpp>
 
+#include "bind_loopback.hpp"
 #include "loop_traits.hpp"
 
 namespace {
@@ -28,14 +29,9 @@ template <class Loop>
 class awaitable_test : public ::testing::Test {
  protected:
   zl::async_socket make(zmq::socket_type type) {
-    zmq::socket_t socket(ctx_, type);
-    socket.set(zmq::sockopt::linger, 0);
-    return zl::async_socket(this->on_.loop(), std::move(socket));
+    return wrap_socket<zl::async_socket>(ctx_, this->on_.loop(), type);
   }
-  std::string bind(zl::async_socket& s) {
-    s.socket().bind("tcp://127.0.0.1:*");
-    return s.socket().get(zmq::sockopt::last_endpoint);
-  }
+  std::string bind(zl::async_socket& s) { return zmqsec::testing::bind_loopback(s.socket()); }
   // Runs the loop until the spawned work set done (bounded).
   void run(const bool& done) {
     EXPECT_TRUE(this->on_.run_until([&] { return done; })) << "the coroutines did not finish";

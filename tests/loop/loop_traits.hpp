@@ -14,6 +14,8 @@
 #include <string>
 #include <thread>
 
+#include <zmq.hpp>
+
 #include <zmqsec/loop/event_loop.hpp>
 #include <zmqsec/loop/reactor.hpp>
 
@@ -124,6 +126,14 @@ class on_loop {
   Loop loop_;
   std::thread thread_;
 };
+
+/// A socket of type in ctx (linger 0) handed to a Wrapper on loop: a stream, an async_socket.
+template <class Wrapper>
+Wrapper wrap_socket(zmq::context_t& ctx, zmqsec::loop::event_loop& loop, zmq::socket_type type) {
+  zmq::socket_t socket(ctx, type);
+  socket.set(zmq::sockopt::linger, 0);
+  return Wrapper(loop, std::move(socket));
+}
 
 using all_loops = ::testing::Types<reactor_loop
 #ifdef ZMQSEC_TEST_ASIO

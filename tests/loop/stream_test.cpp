@@ -28,9 +28,7 @@ template <class Loop>
 class stream_test : public ::testing::Test {
  protected:
   zl::stream make(zmq::socket_type type) {
-    zmq::socket_t socket(ctx_, type);
-    socket.set(zmq::sockopt::linger, 0);
-    return zl::stream(this->on_.loop(), std::move(socket));
+    return wrap_socket<zl::stream>(ctx_, this->on_.loop(), type);
   }
   std::string bind(zl::stream& s) { return zmqsec::testing::bind_loopback(s.socket()); }
   // A PULL stream fed by push over inproc (a message sent is in the stream's pipe when send()
