@@ -108,7 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   const za::zap_parse_result parsed = za::parse_zap_request(body);
-  const bool usable_id = body.size() > 1 && !body[1].empty() && body[1].size() <= 255;
+  const bool usable_id = body.size() > 1 && body[1].size() <= 255;
   if ((parsed.status == za::parse_status::no_request_id) == usable_id) std::abort();
 
   secret_frame = body.size() == 8 && body[5] == "PLAIN" ? body[7] : std::string_view();

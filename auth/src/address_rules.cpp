@@ -10,9 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "flag_table.hpp"
+
 namespace zmqsec::auth {
 
 namespace {
+
+using detail::flag_table;
+using detail::v6_key;
 
 constexpr std::uint8_t allow_flag = 1;
 constexpr std::uint8_t deny_flag = 2;
@@ -117,89 +122,6 @@ std::uint64_t load_be64(const std::uint8_t* p) noexcept {
   for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
   return v;
 }
-
-std::uint64_t mix(std::uint64_t x) noexcept {
-  // splitmix64's finaliser: every input bit reaches every output bit.
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
-struct v6_key {
-  std::uint64_t high = 0;
-  std::uint64_t low = 0;
-  std::uint8_t prefix = 0;
-  friend bool operator==(const v6_key&, const v6_key&) noexcept = default;
-};
-
-std::uint64_t hash_key(std::uint64_t key) noexcept {
-  return mix(key);
-}
-std::uint64_t hash_key(const v6_key& key) noexcept {
-  return mix(key.high ^ mix(key.low ^ (std::uint64_t{key.prefix} << 56)));
-}
-
-// An open-addressing hash map from keys to rule flags; a slot with flags 0 is empty. Kept at most
-// half full, so a probe sequence is short whatever the keys.
-template <class Key>
-class flag_table {
- public:
-  std::uint8_t find(const Key& key) const noexcept {
-    if (slots_.empty()) return 0;
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = hash_key(key) & mask;; i = (i + 1) & mask) {
-      const slot& s = slots_[i];
-      if (s.flags == 0) return 0;
-      if (s.key == key) return s.flags;
-    }
-  }
-
-  // Adds flag to key; returns whether the key held no such flag before.
-  bool add(const Key& key, std::uint8_t flag) {
-    if ((used_ + 1) * 2 > slots_.size()) grow();
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = hash_key(key) & mask;; i = (i + 1) & mask) {
-      slot& s = slots_[i];
-      if (s.flags == 0) {
-        s.key = key;
-        s.flags = flag;
-        ++used_;
-        return true;
-      }
-      if (s.key == key) {
-        const bool added = (s.flags & flag) == 0;
-        s.flags |= flag;
-        return added;
-      }
-    }
-  }
-
- private:
-  struct slot {
-    Key key{};
-    std::uint8_t flags = 0;
-  };
-
-  void grow() {
-    std::vector<slot> old = std::move(slots_);
-    slots_.assign(old.empty() ? 16 : old.size() * 2, slot{});
-    used_ = 0;
-    const std::size_t mask = slots_.size() - 1;
-    for (const slot& s : old) {
-      if (s.flags == 0) continue;
-      std::size_t i = hash_key(s.key) & mask;
-      while (slots_[i].flags != 0) i = (i + 1) & mask;
-      slots_[i] = s;
-      ++used_;
-    }
-  }
-
-  std::vector<slot> slots_;
-  std::size_t used_ = 0;
-};
 
 }  // namespace
 
@@ -344,26 +266,57 @@ struct address_tables {
   std::size_t allow_count = 0;
   std::size_t deny_count = 0;
 
-  void add(const ip_network& rule, std::uint8_t flag) {
+  std::array<std::uint32_t, 33> v4_keys_per_length{};  // entries of each prefix length
+  std::array<std::uint32_t, 129> v6_keys_per_length{};
+
+  void add(const ip_network& rule, std::uint8_t flag) { change(rule, flag, true); }
+  bool remove(const ip_network& rule, std::uint8_t flag) { return change(rule, flag, false); }
+
+  // Adds or removes flag for rule, keeping the counts and the prefix lengths to probe in step.
+  // Returns whether anything changed.
+  bool change(const ip_network& rule, std::uint8_t flag, bool add) {
     const ip_network network = rule.unmapped();
-    bool added;
     const auto& bytes = network.network().bytes();
+    const auto prefix = static_cast<std::uint8_t>(network.prefix());
+    bool changed;
     if (network.network().is_v4()) {
-      const std::uint64_t address = (std::uint64_t{bytes[0]} << 24) |
-                                    (std::uint64_t{bytes[1]} << 16) |
-                                    (std::uint64_t{bytes[2]} << 8) | std::uint64_t{bytes[3]};
-      added = v4.add((std::uint64_t{network.prefix()} << 32) | address, flag);
-      v4_lengths |= std::uint64_t{1} << network.prefix();
+      const std::uint64_t key = (std::uint64_t{prefix} << 32) | (std::uint64_t{bytes[0]} << 24) |
+                                (std::uint64_t{bytes[1]} << 16) | (std::uint64_t{bytes[2]} << 8) |
+                                std::uint64_t{bytes[3]};
+      changed = change_in(v4, key, flag, add, v4_keys_per_length[prefix]);
+      if (v4_keys_per_length[prefix] != 0) {
+        v4_lengths |= std::uint64_t{1} << prefix;
+      } else {
+        v4_lengths &= ~(std::uint64_t{1} << prefix);
+      }
     } else {
-      const auto prefix = static_cast<std::uint8_t>(network.prefix());
-      added = v6.add(v6_key{load_be64(bytes.data()), load_be64(bytes.data() + 8), prefix}, flag);
-      if (std::find(v6_lengths.begin(), v6_lengths.end(), prefix) == v6_lengths.end()) {
+      const v6_key key{load_be64(bytes.data()), load_be64(bytes.data() + 8), prefix};
+      changed = change_in(v6, key, flag, add, v6_keys_per_length[prefix]);
+      const auto at = std::find(v6_lengths.begin(), v6_lengths.end(), prefix);
+      if (v6_keys_per_length[prefix] != 0 && at == v6_lengths.end()) {
         v6_lengths.insert(
             std::upper_bound(v6_lengths.begin(), v6_lengths.end(), prefix, std::greater<>()),
             prefix);
+      } else if (v6_keys_per_length[prefix] == 0 && at != v6_lengths.end()) {
+        v6_lengths.erase(at);
       }
     }
-    if (added) ++(flag == allow_flag ? allow_count : deny_count);
+    if (changed) {
+      std::size_t& count = flag == allow_flag ? allow_count : deny_count;
+      count = add ? count + 1 : count - 1;
+    }
+    return changed;
+  }
+
+  template <class Table, class Key>
+  static bool change_in(Table& table, const Key& key, std::uint8_t flag, bool add,
+                        std::uint32_t& keys_of_length) {
+    const bool existed = table.contains(key);
+    const bool changed = add ? table.add(key, flag) : table.remove(key, flag);
+    const bool exists = table.contains(key);
+    if (exists && !existed) ++keys_of_length;
+    if (!exists && existed) --keys_of_length;
+    return changed;
   }
 
   // value: the IPv4 address as a number (a.b.c.d = a << 24 | ...).
@@ -442,6 +395,22 @@ void address_rules::allow(const ip_network& network) {
 }
 void address_rules::deny(const ip_network& network) {
   writable().add(network, deny_flag);
+}
+
+bool address_rules::remove_allow(std::string_view rule) {
+  return remove_allow(ip_network::parse(rule));
+}
+bool address_rules::remove_deny(std::string_view rule) {
+  return remove_deny(ip_network::parse(rule));
+}
+bool address_rules::remove_allow(const ip_network& network) {
+  return writable().remove(network, allow_flag);
+}
+bool address_rules::remove_deny(const ip_network& network) {
+  return writable().remove(network, deny_flag);
+}
+void address_rules::clear() {
+  tables_ = std::make_shared<detail::address_tables>();
 }
 
 address_match address_rules::match(const ip_address& address) const noexcept {

@@ -9,8 +9,11 @@
 
 namespace zmqsec::auth {
 
-authenticator::authenticator(policy_config config, std::shared_ptr<spdlog::logger> logger)
-    : core_(std::make_shared<detail::authenticator_core>(std::move(config), std::move(logger))) {}
+authenticator::authenticator(policy_config config, std::shared_ptr<spdlog::logger> logger,
+                             answers_later deferral)
+    : core_(std::make_shared<detail::authenticator_core>(
+          std::move(config), std::move(logger), deferral == answers_later::yes,
+          deferral == answers_later::yes ? "loop_authenticator" : "thread_authenticator")) {}
 authenticator::authenticator(authenticator&&) noexcept = default;
 authenticator& authenticator::operator=(authenticator&&) noexcept = default;
 authenticator::~authenticator() = default;
@@ -95,6 +98,45 @@ authenticator& authenticator::configure_gssapi(std::string_view domain) {
 
 authenticator& authenticator::configure(const std::function<void(policy_config&)>& change) {
   core()->publisher.change(change);
+  return *this;
+}
+
+authenticator& authenticator::remove_allow(std::string_view address) {
+  core()->publisher.change([&](policy_config& c) { c.remove_allow(address); });
+  return *this;
+}
+authenticator& authenticator::remove_deny(std::string_view address) {
+  core()->publisher.change([&](policy_config& c) { c.remove_deny(address); });
+  return *this;
+}
+authenticator& authenticator::clear_addresses() {
+  core()->publisher.change([&](policy_config& c) { c.clear_addresses(); });
+  return *this;
+}
+authenticator& authenticator::clear(std::string_view domain) {
+  core()->publisher.change_curve(domain, [&](policy_config& c) { c.clear(domain); });
+  return *this;
+}
+authenticator& authenticator::configure_plain_callback(std::string_view domain,
+                                                       plain_callback callback) {
+  core()->publisher.change(
+      [&](policy_config& c) { c.configure_plain_callback(domain, std::move(callback)); });
+  return *this;
+}
+authenticator& authenticator::configure_null(std::string_view domain, null_access access) {
+  core()->publisher.change([&](policy_config& c) { c.configure_null(domain, std::move(access)); });
+  return *this;
+}
+authenticator& authenticator::refuse_null(std::string_view domain) {
+  core()->publisher.change([&](policy_config& c) { c.refuse_null(domain); });
+  return *this;
+}
+authenticator& authenticator::configure_decider(std::string_view domain, decider fn) {
+  core()->publisher.change([&](policy_config& c) { c.configure_decider(domain, std::move(fn)); });
+  return *this;
+}
+authenticator& authenticator::replace(policy_config config) {
+  core()->publisher.replace(std::move(config));
   return *this;
 }
 

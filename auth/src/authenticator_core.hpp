@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "handler_state.hpp"
 #include "policy_publisher.hpp"
@@ -11,8 +12,10 @@
 namespace zmqsec::auth::detail {
 
 struct authenticator_core {
-  authenticator_core(policy_config config, std::shared_ptr<spdlog::logger> logger)
-      : publisher(std::move(config), std::move(logger), counters) {}
+  authenticator_core(policy_config config, std::shared_ptr<spdlog::logger> logger,
+                     bool takes_deferred, std::string transport)
+      : publisher(std::move(config), std::move(logger), counters, takes_deferred,
+                  std::move(transport)) {}
 
   handler_counters counters;  // before publisher, which counts password reloads into it
   policy_publisher publisher;

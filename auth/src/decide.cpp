@@ -147,6 +147,7 @@ struct decision_context {
   std::optional<certs::cert_view>& cert;
   zap_deferral* deferral;
   store_snapshots& snapshots;
+  std::optional<deferred_verdict>& verdict;  // a decider's answer, kept until it is observed
 
   void answer(zap_status status, std::string_view text) const {
     ::zmqsec::auth::answer(reply, record, status, text);
@@ -159,6 +160,17 @@ void decide_plain(const decision_context& c, const detail::plain_source& plain) 
     return defer_request(c.deferral, c.record, "PLAIN callback failed", [&](zap_completion done) {
       (*plain.deferred)(request.domain, request.username(), request.password(), std::move(done));
     });
+  }
+  if (plain.callback) {
+    bool accepted;
+    try {
+      accepted = (*plain.callback)(request.domain, request.username(), request.password());
+    } catch (...) {
+      throw callback_failure{"PLAIN callback failed"};
+    }
+    if (!accepted) return c.answer(zap_status::failure, "refused by PLAIN callback");
+    c.reply.user_id.assign(request.username());
+    return c.answer(zap_status::success, "OK");
   }
   switch (plain.table.check(request.username(), request.password())) {
     case password_check::ok:
@@ -185,6 +197,100 @@ void decide_curve(const decision_context& c, const detail::curve_source& curve) 
   return c.answer(zap_status::success, "OK");
 }
 
+// What a decider sees of a request (views of the request's frames).
+decider_request decider_view(const zap_request& request, std::string_view z85) noexcept {
+  decider_request view;
+  view.domain = request.domain;
+  view.address = request.address;
+  view.routing_id = request.routing_id;
+  view.mech = request.mechanism;
+  view.mechanism_name = request.mechanism_name;
+  if (request.mechanism == mechanism::plain) {
+    view.username = request.username();
+    view.password = request.password();
+  } else if (request.mechanism == mechanism::curve) {
+    view.z85_key = z85;
+    view.key = request.curve_key();
+  } else if (request.mechanism == mechanism::gssapi) {
+    view.principal = request.principal();
+  }
+  return view;
+}
+
+// The User-Id of an accepted request when the verdict gives none: what the built-in rule of its
+// mechanism would give.
+void default_user_id(const detail::policy_data& data, const zap_request& request,
+                     std::string_view z85, zap_reply& reply) {
+  switch (request.mechanism) {
+    case mechanism::plain:
+      reply.user_id.assign(request.username());
+      return;
+    case mechanism::curve:
+      return curve_user_id(data, request, z85, nullptr, reply);
+    case mechanism::gssapi:
+      reply.user_id.assign(request.principal());
+      return;
+    case mechanism::null: {
+      const detail::domain_config& config = data.find(request.domain);
+      if (config.null) reply.user_id.assign(config.null->user_id);
+      return;
+    }
+    case mechanism::unknown:
+      break;
+  }
+}
+
+// Fills reply and record from a verdict (a decider's, now or later). The reason is copied into
+// the reply and the record views it there.
+void apply_verdict(const detail::policy_data& data, const zap_request& request,
+                   std::string_view z85, const deferred_verdict& verdict, zap_reply& reply,
+                   decision& record) {
+  std::string_view text = verdict.reason;
+  if (text.empty()) text = verdict.status == zap_status::success ? "OK" : "refused";
+  if (verdict.status == zap_status::success) {
+    if (!verdict.user_id.empty()) {
+      reply.user_id.assign(verdict.user_id);
+    } else {
+      default_user_id(data, request, z85, reply);
+    }
+    for (const auto& [name, value] : verdict.metadata) {
+      const metadata_problem problem = append_metadata(reply.metadata, name, value);
+      if (problem != metadata_problem::none && record.metadata_skipped++ == 0) {
+        record.first_skipped_name = name;
+        record.first_skipped_problem = problem;
+      }
+    }
+  }
+  answer(reply, record, verdict.status, text);
+  record.reason = reply.status_text;
+}
+
+// Asks the domain's decider; returns whether it decided (or deferred) the request.
+bool decide_by_decider(const decision_context& c, const detail::decider_source& decider) {
+  const decider_request view = decider_view(c.request, c.record.client_key);
+  if (decider.later) {
+    defer_request(c.deferral, c.record, "decider failed",
+                  [&](zap_completion done) { (*decider.later)(view, std::move(done)); });
+    return true;
+  }
+  try {
+    c.verdict = (*decider.now)(view);
+  } catch (...) {
+    throw callback_failure{"decider failed"};
+  }
+  if (!c.verdict) return false;
+  apply_verdict(c.data, c.request, c.record.client_key, *c.verdict, c.reply, c.record);
+  return true;
+}
+
+void decide_null(const decision_context& c, const std::optional<detail::null_rule>& rule) {
+  if (!rule) return c.answer(zap_status::success, "OK");
+  if (!rule->allowed) return c.answer(zap_status::failure, "NULL not allowed for the domain");
+  c.reply.user_id.assign(rule->user_id);
+  c.reply.metadata.assign(rule->metadata_frame);
+  return c.answer(zap_status::success, "OK");
+}
+
 // The decision proper, for a well-formed request; may throw callback_failure or bad_alloc.
 void decide_request(const decision_context& c, char (&z85_key)[certs::z85_key_size]) {
   fill_credentials(c.request, c.record, z85_key);
@@ -194,9 +300,10 @@ void decide_request(const decision_context& c, char (&z85_key)[certs::z85_key_si
     return c.answer(zap_status::failure, "address not in the allow list");
   }
   const detail::domain_config& config = c.data.find(c.request.domain);
+  if (config.decider && decide_by_decider(c, *config.decider)) return;
   switch (c.request.mechanism) {
     case mechanism::null:
-      return c.answer(zap_status::success, "OK");
+      return decide_null(c, config.null);
     case mechanism::plain:
       if (!config.plain)
         return c.answer(zap_status::failure, "PLAIN not configured for the domain");
@@ -254,7 +361,8 @@ zap_outcome decide_parsed(const detail::policy_data& data, const zap_parse_resul
   decision record;
   fill_record(record, parsed.request);
   char z85_key[certs::z85_key_size];
-  std::optional<certs::cert_view> cert;  // outlives the observer call
+  std::optional<certs::cert_view> cert;     // outlives the observer call
+  std::optional<deferred_verdict> verdict;  // the same
   zap_outcome outcome = zap_outcome::reply;
   try {
     reply.request_id.assign(parsed.request.request_id);
@@ -265,8 +373,8 @@ zap_outcome decide_parsed(const detail::policy_data& data, const zap_parse_resul
       answer(reply, record, zap_status::failure, parsed.reason);
     } else {
       try {
-        const decision_context context{data, parsed.request, reply,    record,
-                                       cert, deferral,       snapshots};
+        const decision_context context{data, parsed.request, reply,     record,
+                                       cert, deferral,       snapshots, verdict};
         decide_request(context, z85_key);
         if (record.outcome == zap_outcome::pending) return zap_outcome::pending;
       } catch (const callback_failure& failure) {
@@ -333,21 +441,12 @@ zap_outcome complete_deferred(const policy& p, std::span<const std::string_view>
     reply.request_id.assign(request.request_id);
     reply.user_id.clear();
     reply.metadata.clear();
-    std::string_view text = verdict.reason;
-    if (text.empty()) text = verdict.status == zap_status::success ? "OK" : "refused";
     try {
-      if (verdict.status == zap_status::success) {
-        if (!verdict.user_id.empty()) {
-          reply.user_id.assign(verdict.user_id);
-        } else if (request.mechanism == mechanism::plain) {
-          reply.user_id.assign(request.username());
-        } else if (request.mechanism == mechanism::curve) {
-          curve_user_id(policy_access::data(p), request, record.client_key, nullptr, reply);
-        }
-      }
-      answer(reply, record, verdict.status, text);
+      apply_verdict(policy_access::data(p), request, record.client_key, verdict, reply, record);
     } catch (const callback_failure& failure) {
       reply.user_id.clear();
+      reply.metadata.clear();
+      record.metadata_skipped = 0;
       answer(reply, record, zap_status::internal_error, failure.reason);
     }
   } catch (...) {

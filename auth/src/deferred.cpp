@@ -15,9 +15,7 @@ struct zap_completion::state {
   state(std::weak_ptr<zap_answer_sink> s, std::uint64_t r) : sink(std::move(s)), request(r) {}
   state(const state&) = delete;
   state& operator=(const state&) = delete;
-  ~state() {
-    complete(deferred_verdict{zap_status::internal_error, "deferred decision abandoned", {}});
-  }
+  ~state() { complete(deferred_verdict::fail("deferred decision abandoned")); }
 
   bool complete(deferred_verdict verdict) noexcept {
     if (answered.exchange(true)) return false;
@@ -30,16 +28,16 @@ zap_completion::zap_completion(std::weak_ptr<zap_answer_sink> sink, std::uint64_
     : state_(std::make_shared<state>(std::move(sink), request)) {}
 
 bool zap_completion::accept(std::string user_id) {
-  return complete(deferred_verdict{zap_status::success, "OK", std::move(user_id)});
+  return complete(deferred_verdict::accept(std::move(user_id)));
 }
 bool zap_completion::refuse(std::string reason) {
-  return complete(deferred_verdict{zap_status::failure, std::move(reason), {}});
+  return complete(deferred_verdict::refuse(std::move(reason)));
 }
 bool zap_completion::retry_later(std::string reason) {
-  return complete(deferred_verdict{zap_status::temporary_failure, std::move(reason), {}});
+  return complete(deferred_verdict::retry_later(std::move(reason)));
 }
 bool zap_completion::fail(std::string reason) {
-  return complete(deferred_verdict{zap_status::internal_error, std::move(reason), {}});
+  return complete(deferred_verdict::fail(std::move(reason)));
 }
 bool zap_completion::complete(deferred_verdict verdict) {
   return state_ && state_->complete(std::move(verdict));

@@ -96,7 +96,7 @@ class loop_handler final : public deferred_requests,
     if (answers_) answers_->close();
     auto left = std::move(pending_);
     pending_.clear();
-    const deferred_verdict stopped{zap_status::internal_error, "authenticator stopped", {}};
+    const deferred_verdict stopped = deferred_verdict::fail("authenticator stopped");
     for (auto& [id, w] : left) complete(w, stopped);
     watch_.reset();
     server_.close();
@@ -114,9 +114,7 @@ class loop_handler final : public deferred_requests,
       waiting w{std::move(slot), std::move(decided_by), {}};
       w.timer = loop_.call_later(timeout_.load(), [weak = weak_from_this(), id] {
         if (auto self = weak.lock()) {
-          self->finish(
-              id, deferred_verdict{zap_status::internal_error, "deferred decision timed out", {}},
-              true);
+          self->finish(id, deferred_verdict::fail("deferred decision timed out"), true);
         }
       });
       pending_.emplace(id, std::move(w));
@@ -233,7 +231,7 @@ loop_authenticator::loop_authenticator(zmq::context_t& context, loop::event_loop
 
 loop_authenticator::loop_authenticator(zmq::context_t& context, loop::event_loop& loop,
                                        policy_config config, std::shared_ptr<spdlog::logger> logger)
-    : authenticator(std::move(config), std::move(logger)),
+    : authenticator(std::move(config), std::move(logger), answers_later::yes),
       impl_(std::make_unique<detail::loop_authenticator_impl>(context, loop, core())) {}
 
 loop_authenticator::loop_authenticator(loop_authenticator&&) noexcept = default;
@@ -314,6 +312,34 @@ loop_authenticator& loop_authenticator::configure_curve_async(std::string_view d
         curve_request request{std::string(d), std::string(key)};
         loop::spawn(loop, [decide, request = std::move(request), done]() mutable -> loop::task<> {
           co_await answer_with(done, (*decide)(std::move(request)));
+        });
+      });
+}
+
+loop_authenticator& loop_authenticator::configure_decider_deferred(std::string_view domain,
+                                                                   deferred_decider fn) {
+  core()->publisher.change(
+      [&](policy_config& c) { c.configure_decider_deferred(domain, std::move(fn)); });
+  return *this;
+}
+
+loop_authenticator& loop_authenticator::configure_decider_async(std::string_view domain,
+                                                                async_decider fn) {
+  auto decide = shared_async(std::move(fn), "configure_decider_async");
+  loop::event_loop& loop = checked_impl("configure_decider_async").event_loop();
+  return configure_decider_deferred(
+      domain, [decide, &loop](const decider_request& view, zap_completion done) {
+        decider_call call{std::string(view.domain),
+                          std::string(view.address),
+                          std::string(view.routing_id),
+                          view.mech,
+                          std::string(view.mechanism_name),
+                          std::string(view.username),
+                          certs::secret_string(view.password.begin(), view.password.end()),
+                          std::string(view.z85_key),
+                          std::string(view.principal)};
+        loop::spawn(loop, [decide, call = std::move(call), done]() mutable -> loop::task<> {
+          co_await answer_with(done, (*decide)(std::move(call)));
         });
       });
 }

@@ -6,6 +6,7 @@
 #include <map>
 
 #include <zmqsec/certs/z85.hpp>
+#include <zmqsec/core/text.hpp>
 
 #include "policy_data.hpp"
 
@@ -45,7 +46,7 @@ bool policy::configured(std::string_view domain, mechanism m) const noexcept {
   const detail::domain_config& config = data_->find(domain);
   switch (m) {
     case mechanism::null:
-      return true;
+      return !config.null || config.null->allowed;
     case mechanism::plain:
       return config.plain.has_value();
     case mechanism::curve:
@@ -99,8 +100,86 @@ policy_config& policy_config::deny_all(std::span<const std::string_view> address
   return *this;
 }
 
+policy_config& policy_config::remove_allow(std::string_view address) {
+  data_->addresses.remove_allow(address);
+  return *this;
+}
+
+policy_config& policy_config::remove_deny(std::string_view address) {
+  data_->addresses.remove_deny(address);
+  return *this;
+}
+
+policy_config& policy_config::clear_addresses() {
+  data_->addresses.clear();
+  return *this;
+}
+
+policy_config& policy_config::clear(std::string_view domain) {
+  detail::check_domain(domain);
+  if (auto it = data_->domains.find(domain); it != data_->domains.end()) data_->domains.erase(it);
+  return *this;
+}
+
+policy_config& policy_config::clear_all() {
+  auto fresh = std::make_unique<detail::config_data>();
+  fresh->observer = data_->observer;
+  data_ = std::move(fresh);
+  return *this;
+}
+
+policy_config& policy_config::configure_null(std::string_view domain, null_access access) {
+  detail::null_rule rule{access.allowed, std::move(access.user_id), {}};
+  for (const auto& [name, value] : access.metadata) {
+    const metadata_problem problem = append_metadata(rule.metadata_frame, name, value);
+    if (problem != metadata_problem::none) {
+      throw zmqsec::error(errc::invalid_argument, "configure_null: metadata property \"" +
+                                                      core::escape_for_log(name) +
+                                                      "\": " + std::string(to_string(problem)));
+    }
+  }
+  data_->domain(domain).null = std::move(rule);
+  return *this;
+}
+
+policy_config& policy_config::refuse_null(std::string_view domain) {
+  data_->domain(domain).null = detail::null_rule{false, {}, {}};
+  return *this;
+}
+
+policy_config& policy_config::configure_decider(std::string_view domain, decider fn) {
+  auto shared = shared_callback(std::move(fn), "configure_decider: empty");
+  data_->domain(domain).decider = detail::decider_source{std::move(shared), nullptr};
+  return *this;
+}
+
+policy_config& policy_config::configure_decider_deferred(std::string_view domain,
+                                                         deferred_decider fn) {
+  auto shared = shared_callback(std::move(fn), "configure_decider_deferred: empty");
+  data_->domain(domain).decider = detail::decider_source{nullptr, std::move(shared)};
+  return *this;
+}
+
+policy_config& policy_config::configure_plain_callback(std::string_view domain,
+                                                       plain_callback callback) {
+  detail::plain_source source;
+  source.callback = shared_callback(std::move(callback), "configure_plain_callback: empty");
+  data_->domain(domain).plain = std::move(source);
+  return *this;
+}
+
+bool policy_config::needs_deferral() const {
+  for (const auto& [name, config] : data_->domains) {
+    if (config.plain && config.plain->deferred) return true;
+    if (config.curve && config.curve->how == detail::curve_source::kind::deferred) return true;
+    if (config.decider && config.decider->later) return true;
+  }
+  return false;
+}
+
 policy_config& policy_config::configure_plain(std::string_view domain, password_table users) {
-  data_->domain(domain).plain = detail::plain_source{std::move(users), std::nullopt, nullptr};
+  data_->domain(domain).plain =
+      detail::plain_source{std::move(users), std::nullopt, nullptr, nullptr};
   return *this;
 }
 
@@ -116,7 +195,7 @@ policy_config& policy_config::configure_plain_file(std::string_view domain,
                                                    const std::filesystem::path& file) {
   detail::check_domain(domain);
   password_table users = load_password_file(file);
-  data_->domain(domain).plain = detail::plain_source{std::move(users), file, nullptr};
+  data_->domain(domain).plain = detail::plain_source{std::move(users), file, nullptr, nullptr};
   return *this;
 }
 
@@ -233,6 +312,8 @@ std::shared_ptr<const policy> policy_config::build() const {
     if (!resolved.plain) resolved.plain = data->wildcard.plain;
     if (!resolved.curve) resolved.curve = data->wildcard.curve;
     resolved.gssapi = resolved.gssapi || data->wildcard.gssapi;
+    if (!resolved.null) resolved.null = data->wildcard.null;
+    if (!resolved.decider) resolved.decider = data->wildcard.decider;
     data->domains.emplace(name, std::move(resolved));
   }
   return std::shared_ptr<const policy>(new policy(std::move(data)));

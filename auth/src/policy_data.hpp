@@ -34,6 +34,20 @@ struct plain_source {
   password_table table;
   std::optional<std::filesystem::path> file;                // set by configure_plain_file
   std::shared_ptr<const deferred_plain_callback> deferred;  // set: decided by it, not the table
+  std::shared_ptr<const plain_callback> callback;           // set: decided by it, not the table
+};
+
+// A domain's NULL rule, with its metadata encoded once (a ZAP metadata frame).
+struct null_rule {
+  bool allowed = true;
+  std::string user_id;
+  std::string metadata_frame;
+};
+
+// A domain's decider: one of the two is set.
+struct decider_source {
+  std::shared_ptr<const decider> now;
+  std::shared_ptr<const deferred_decider> later;
 };
 
 struct curve_source {
@@ -49,6 +63,8 @@ struct domain_config {
   std::optional<plain_source> plain;
   std::optional<curve_source> curve;
   bool gssapi = false;
+  std::optional<null_rule> null;  // empty: NULL admitted, no User-Id
+  std::optional<decider_source> decider;
 };
 
 struct config_data {

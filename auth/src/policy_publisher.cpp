@@ -38,8 +38,12 @@ void log_store(shared_log& log, const std::filesystem::path& folder, std::string
 }  // namespace
 
 policy_publisher::policy_publisher(policy_config config, std::shared_ptr<spdlog::logger> logger,
-                                   handler_counters& counters)
-    : log_(std::make_shared<shared_log>()) {
+                                   handler_counters& counters, bool takes_deferred,
+                                   std::string transport)
+    : log_(std::make_shared<shared_log>()),
+      takes_deferred_(takes_deferred),
+      transport_(std::move(transport)) {
+  check_transport(config);
   files_ = std::make_unique<password_follower>(*this, counters, log_);
   std::lock_guard lock(config_mutex_);
   logger_ = std::move(logger);
@@ -58,9 +62,20 @@ void policy_publisher::change(const std::function<void(policy_config&)>& edit) {
   std::lock_guard lock(config_mutex_);
   policy_config next = config_;
   edit(next);
+  check_transport(next);
   follow_new_files_locked(next);
   next.on_decision(make_observer_locked());
   config_ = std::move(next);
+  publish_locked();
+}
+
+void policy_publisher::replace(policy_config config) {
+  check_transport(config);
+  std::lock_guard lock(config_mutex_);
+  follow_new_files_locked(config);
+  config.on_decision(make_observer_locked());
+  config_ = std::move(config);
+  stores_.clear();
   publish_locked();
 }
 
@@ -69,6 +84,7 @@ void policy_publisher::change_curve(std::string_view domain,
   std::lock_guard lock(config_mutex_);
   policy_config next = config_;
   edit(next);
+  check_transport(next);
   config_ = std::move(next);
   forget_store_locked(domain);
   publish_locked();
@@ -190,6 +206,14 @@ void policy_publisher::follow_new_files_locked(policy_config& next) {
     files_->follow(file);
     next.update_plain_file(file, load_password_file(file));
   }
+}
+
+void policy_publisher::check_transport(const policy_config& next) const {
+  if (takes_deferred_ || !next.needs_deferral()) return;
+  throw zmqsec::error(errc::invalid_argument,
+                      transport_ +
+                          " cannot answer a ZAP request later: deferred and coroutine callbacks "
+                          "(configure_*_deferred, configure_*_async) need loop_authenticator");
 }
 
 void policy_publisher::forget_store_locked(std::string_view domain) {

@@ -31,9 +31,10 @@ class password_follower;
 class policy_publisher {
  public:
   /// Publishes config (generation 1) and follows its password files. counters receives the
-  /// password reloads.
+  /// password reloads. takes_deferred: whether the transport can answer later (configurations
+  /// that need it are refused otherwise, naming transport).
   policy_publisher(policy_config config, std::shared_ptr<spdlog::logger> logger,
-                   handler_counters& counters);
+                   handler_counters& counters, bool takes_deferred, std::string transport);
   policy_publisher(const policy_publisher&) = delete;
   policy_publisher& operator=(const policy_publisher&) = delete;
   ~policy_publisher();
@@ -41,6 +42,9 @@ class policy_publisher {
   /// Applies edit to a copy of the configuration and publishes it; all or nothing. Password
   /// files it configures are followed.
   void change(const std::function<void(policy_config&)>& edit);
+  /// Publishes config in place of the whole configuration (the observer and logger stay);
+  /// follows its password files. The certificate folders opened before are forgotten.
+  void replace(policy_config config);
   /// The same for a CURVE change other than a folder: the domain's store is forgotten.
   void change_curve(std::string_view domain, const std::function<void(policy_config&)>& edit);
   void configure_plain_file(std::string_view domain, const std::filesystem::path& file);
@@ -71,6 +75,7 @@ class policy_publisher {
   void publish_locked();
   void follow_new_files_locked(policy_config& next);
   void forget_store_locked(std::string_view domain);
+  void check_transport(const policy_config& next) const;
 
   // Published policy (read by the ZAP server without a lock).
   policy_source source_;
@@ -84,6 +89,8 @@ class policy_publisher {
   std::shared_ptr<spdlog::logger> logger_;
   std::shared_ptr<shared_log> log_;
   std::map<std::string, std::shared_ptr<certs::cert_store>, std::less<>> stores_;
+  bool takes_deferred_;
+  std::string transport_;
   std::unique_ptr<password_follower> files_;  // last: its thread calls back into this
 };
 

@@ -149,7 +149,7 @@ thread_authenticator::thread_authenticator(zmq::context_t& context,
 
 thread_authenticator::thread_authenticator(zmq::context_t& context, policy_config config,
                                            std::shared_ptr<spdlog::logger> logger)
-    : authenticator(std::move(config), std::move(logger)),
+    : authenticator(std::move(config), std::move(logger), answers_later::no),
       impl_(std::make_unique<detail::thread_authenticator_impl>(context, core())) {}
 
 thread_authenticator::thread_authenticator(thread_authenticator&& other) noexcept = default;

@@ -153,12 +153,8 @@ zap_parse_result parse_zap_request(std::span<const std::string_view> frames) noe
     result.reason = "no request id frame";
     return result;
   }
+  // RFC 27 lets the request id be any string, the empty one included: it is echoed as it came.
   request.request_id = frames[request_id_frame];
-  if (request.request_id.empty()) {
-    request.request_id = {};
-    result.reason = "empty request id";
-    return result;
-  }
   if (request.request_id.size() > max_request_id_size) {
     request.request_id = {};
     result.reason = "request id longer than 255 bytes";

@@ -3,8 +3,10 @@
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <cstring>
 #include <random>
+#include <set>
 #include <string>
 
 #include <zmqsec/auth/address_rules.hpp>
@@ -284,4 +286,73 @@ TEST(address_rules, many_rules) {
   EXPECT_EQ(rules.match("10.39.15.2"), address_match::unlisted);
   EXPECT_EQ(rules.match("10.0.0.1"), address_match::denied);
   EXPECT_EQ(rules.match("10.40.0.1"), address_match::unlisted);
+}
+
+TEST(address_rules_remove, removing_rules_matches_a_reference_through_thousands_of_changes) {
+  // Random adds and removes of /32, /24 and /16 rules (many sharing hash chains in the open
+  // addressing table), each followed by lookups compared with a plain reference list.
+  std::mt19937 rng(7);
+  za::address_rules rules;
+  std::set<std::pair<std::string, bool>> reference;  // (rule, is_deny)
+  auto rule_text = [&] {
+    const unsigned prefix = std::array<unsigned, 3>{16, 24, 32}[rng() % 3];
+    const std::uint32_t address =
+        (10u << 24) | ((rng() % 4) << 16) | ((rng() % 8) << 8) | (rng() % 16);
+    const std::uint32_t mask = prefix == 32 ? ~0u : ~((1u << (32 - prefix)) - 1);
+    const std::uint32_t network = address & mask;
+    return std::to_string(network >> 24) + "." + std::to_string((network >> 16) & 255) + "." +
+           std::to_string((network >> 8) & 255) + "." + std::to_string(network & 255) + "/" +
+           std::to_string(prefix);
+  };
+  auto expected = [&](const std::string& address) {
+    const auto ip = *za::ip_address::parse(address);
+    bool allowed = false;
+    for (const auto& [rule, deny] : reference) {
+      if (!za::ip_network::parse(rule).contains(ip)) continue;
+      if (deny) return za::address_match::denied;
+      allowed = true;
+    }
+    return allowed ? za::address_match::allowed : za::address_match::unlisted;
+  };
+  for (int step = 0; step < 3000; ++step) {
+    const std::string rule = rule_text();
+    const bool deny = rng() % 4 == 0;
+    if (rng() % 2) {
+      deny ? rules.deny(rule) : rules.allow(rule);
+      reference.insert({rule, deny});
+    } else {
+      const bool had = reference.erase({rule, deny}) == 1;
+      EXPECT_EQ(deny ? rules.remove_deny(rule) : rules.remove_allow(rule), had) << rule;
+    }
+    const std::uint32_t probe =
+        (10u << 24) | ((rng() % 4) << 16) | ((rng() % 8) << 8) | (rng() % 16);
+    const std::string address = "10." + std::to_string((probe >> 16) & 255) + "." +
+                                std::to_string((probe >> 8) & 255) + "." +
+                                std::to_string(probe & 255);
+    ASSERT_EQ(rules.match(address), expected(address)) << "step " << step << " " << address;
+  }
+  std::size_t allows = 0;
+  for (const auto& entry : reference) allows += entry.second ? 0 : 1;
+  EXPECT_EQ(rules.allow_count(), allows);
+  EXPECT_EQ(rules.deny_count(), reference.size() - allows);
+  rules.clear();
+  EXPECT_TRUE(rules.empty());
+  EXPECT_EQ(rules.match("10.0.0.1"), za::address_match::unlisted);
+}
+
+TEST(address_rules_remove, a_removed_rule_leaves_the_ranges_that_contain_it) {
+  za::address_rules rules;
+  rules.allow("10.0.0.0/8");
+  rules.allow("10.1.0.0/16");
+  rules.deny("::ffff:10.2.0.0/112");  // stored as the IPv4 rule 10.2.0.0/16
+  EXPECT_TRUE(rules.remove_allow("10.1.0.0/16"));
+  EXPECT_FALSE(rules.remove_allow("10.1.0.0/16"));
+  EXPECT_EQ(rules.match("10.1.2.3"), za::address_match::allowed);  // by 10.0.0.0/8
+  EXPECT_FALSE(rules.remove_allow("10.2.0.0/16"));                 // a deny rule, not an allow
+  EXPECT_TRUE(rules.remove_deny("10.2.0.0/16"));
+  EXPECT_EQ(rules.match("10.2.0.1"), za::address_match::allowed);
+  EXPECT_THROW(rules.remove_allow("10.0.0.1/8"), zmqsec::error);
+  rules.allow("fd00::/8");
+  EXPECT_TRUE(rules.remove_allow("fd00::/8"));
+  EXPECT_EQ(rules.match("fd00::1"), za::address_match::unlisted);
 }

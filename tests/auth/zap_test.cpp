@@ -76,8 +76,9 @@ TEST(zap_parse, unusable_request_id_means_no_reply) {
   EXPECT_EQ(parse(nothing).status, za::parse_status::no_request_id);
   frames version_only{"1.0"};
   EXPECT_EQ(parse(version_only).status, za::parse_status::no_request_id);
+  // RFC 27 allows an empty request id: such a request is answered, with the id echoed empty.
   auto empty_id = request("NULL", {}, "d", "1.2.3.4", "");
-  EXPECT_EQ(parse(empty_id).status, za::parse_status::no_request_id);
+  EXPECT_EQ(parse(empty_id).status, za::parse_status::ok);
   auto long_id = request("NULL", {}, "d", "1.2.3.4", std::string(256, 'i'));
   EXPECT_EQ(parse(long_id).status, za::parse_status::no_request_id);
   auto longest_id = request("NULL", {}, "d", "1.2.3.4", std::string(255, 'i'));
@@ -154,7 +155,7 @@ TEST(zap_parse, random_frames_never_crash) {
     }
     auto r = parse(f);
     if (r.status != za::parse_status::no_request_id) {
-      EXPECT_FALSE(r.request.request_id.empty());
+      EXPECT_GE(f.owned().size(), 2u);
       EXPECT_LE(r.request.request_id.size(), za::max_request_id_size);
     }
   }

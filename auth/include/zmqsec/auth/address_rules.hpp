@@ -128,6 +128,17 @@ class address_rules {
   void allow(const ip_network& network);
   void deny(const ip_network& network);
 
+  /// Remove a rule as it was added (the same network, after parsing: "10.0.0.0/8" removes what
+  /// "10.0.0.0/8" or "::ffff:10.0.0.0/104" added). Returns whether there was such a rule; throws
+  /// zmqsec::error for text that is not a rule. Other rules, including ranges that contain the
+  /// network, are untouched.
+  bool remove_allow(std::string_view rule);
+  bool remove_deny(std::string_view rule);
+  bool remove_allow(const ip_network& network);
+  bool remove_deny(const ip_network& network);
+  /// Removes every rule.
+  void clear();
+
   /// The verdict for an address: denied if any deny rule contains it, otherwise allowed if any
   /// allow rule does, otherwise unlisted. v4-mapped addresses are looked up as IPv4.
   address_match match(const ip_address& address) const noexcept;

@@ -64,6 +64,20 @@ class authenticator {
   }
   authenticator& allow_all(std::span<const std::string_view> addresses);
   authenticator& deny_all(std::span<const std::string_view> addresses);
+  /// Removes a rule added by allow() / deny() (see policy_config::remove_allow).
+  authenticator& remove_allow(std::string_view address);
+  authenticator& remove_deny(std::string_view address);
+  /// Removes every address rule.
+  authenticator& clear_addresses();
+  /// Forgets everything configured for domain (its requests then get what "*" has).
+  authenticator& clear(std::string_view domain);
+
+  // --- NULL and deciders (see decider.hpp) ------------------------------------------------------
+  authenticator& configure_null(std::string_view domain, null_access access);
+  authenticator& refuse_null(std::string_view domain);
+  /// decider decides every request of domain after the address rules (on the handler's thread;
+  /// it must be quick). loop_authenticator also takes deciders that answer later.
+  authenticator& configure_decider(std::string_view domain, decider fn);
 
   // --- PLAIN ------------------------------------------------------------------------------------
   /// A fixed table for domain ("*": every domain without a PLAIN table of its own).
@@ -75,6 +89,10 @@ class authenticator {
   /// the new table. A file that cannot be read or parsed keeps the table loaded before, and the
   /// log says so.
   authenticator& configure_plain_file(std::string_view domain, const std::filesystem::path& file);
+  /// callback(domain, user, password) decides each PLAIN client on the handler's thread: it must
+  /// be quick (a slow check belongs in loop_authenticator's deferred or coroutine callbacks). An
+  /// exception it throws gives a 500 reply.
+  authenticator& configure_plain_callback(std::string_view domain, plain_callback callback);
 
   // --- CURVE ------------------------------------------------------------------------------------
   authenticator& configure_curve(std::string_view domain, curve_allow_any_t any);
@@ -106,6 +124,13 @@ class authenticator {
   /// followed like those of configure_plain_file; an observer it sets is replaced by the
   /// authenticator's (see on_decision()). Must not call back into this authenticator.
   authenticator& configure(const std::function<void(policy_config&)>& change);
+
+  /// Puts config in force in place of the whole policy, as one change: the next request the
+  /// handler reads is decided entirely by it. Its password files are followed; the observer and
+  /// logger of this authenticator stay. thread_authenticator refuses (zmqsec::error) a
+  /// configuration with deferred callbacks (policy_config::needs_deferral()); nothing changes
+  /// then.
+  authenticator& replace(policy_config config);
 
   // --- Observation ------------------------------------------------------------------------------
   /// Receives every decision on the handler's thread (empty: none). It must be quick; exceptions
@@ -139,8 +164,12 @@ class authenticator {
   authenticator_stats stats() const noexcept;
 
  protected:
-  /// config's password files are followed; logger may be null.
-  authenticator(policy_config config, std::shared_ptr<spdlog::logger> logger);
+  /// Whether the variant can answer a request later (deferred callbacks and deciders).
+  enum class answers_later : bool { no, yes };
+  /// config's password files are followed; logger may be null. Throws zmqsec::error if config
+  /// needs deferral and the variant does not answer later.
+  authenticator(policy_config config, std::shared_ptr<spdlog::logger> logger,
+                answers_later deferral);
   authenticator(authenticator&&) noexcept;
   authenticator& operator=(authenticator&&) noexcept;
   authenticator(const authenticator&) = delete;

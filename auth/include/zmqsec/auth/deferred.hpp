@@ -22,6 +22,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <zmqsec/auth/zap.hpp>
 
@@ -33,24 +35,31 @@ struct deferred_verdict {
   std::string reason;   ///< status text ("OK" for success when empty)
   std::string user_id;  ///< for success; empty: the user name (PLAIN) or the User-Id hook / Z85
                         ///< key (CURVE), as an immediate decision would give
+  /// ZAP metadata for success: (name, value) pairs the server reads with zmq_msg_gets. A
+  /// property libzmq would refuse is left out and counted (decision::metadata_skipped).
+  std::vector<std::pair<std::string, std::string>> metadata;
 
-  /// 200, with the User-Id (empty: the default above).
-  static deferred_verdict accept(std::string user_id = {}) {
-    return {zap_status::success, "OK", std::move(user_id)};
+  /// 200, with the User-Id (empty: the default above) and metadata.
+  static deferred_verdict accept(std::string user_id = {},
+                                 std::vector<std::pair<std::string, std::string>> metadata = {}) {
+    return {zap_status::success, "OK", std::move(user_id), std::move(metadata)};
   }
   /// 400 with reason as the status text.
   static deferred_verdict refuse(std::string reason = "refused") {
-    return {zap_status::failure, std::move(reason), {}};
+    return {zap_status::failure, std::move(reason), {}, {}};
   }
   /// 300: the client may try again.
   static deferred_verdict retry_later(std::string reason = "try again later") {
-    return {zap_status::temporary_failure, std::move(reason), {}};
+    return {zap_status::temporary_failure, std::move(reason), {}, {}};
   }
   /// 500.
   static deferred_verdict fail(std::string reason = "callback failed") {
-    return {zap_status::internal_error, std::move(reason), {}};
+    return {zap_status::internal_error, std::move(reason), {}, {}};
   }
 };
+
+/// The answer of a decider or a coroutine callback: za::verdict::accept(), refuse(), ...
+using verdict = deferred_verdict;
 
 /// Where a completion's answer goes: implemented by the transport (loop_authenticator).
 class zap_answer_sink {

@@ -63,10 +63,22 @@ struct curve_request {
   std::string z85_key;  ///< the client's public key, 40 characters
 };
 
-/// The answer of a coroutine callback (see deferred_verdict's factories).
-using verdict = deferred_verdict;
+/// What a coroutine decider decides on: a copy of decider_request it owns.
+struct decider_call {
+  std::string domain;
+  std::string address;
+  std::string routing_id;
+  mechanism mech = mechanism::unknown;
+  std::string mechanism_name;
+  std::string username;           ///< PLAIN
+  certs::secret_string password;  ///< PLAIN, wiped when the call goes
+  std::string z85_key;            ///< CURVE
+  std::string principal;          ///< GSSAPI
+};
+
 using async_plain_callback = std::function<loop::task<verdict>(plain_request)>;
 using async_curve_callback = std::function<loop::task<verdict>(curve_request)>;
+using async_decider = std::function<loop::task<verdict>(decider_call)>;
 
 class loop_authenticator : public authenticator {
  public:
@@ -111,6 +123,13 @@ class loop_authenticator : public authenticator {
   /// coroutine owns (the password in wiped memory).
   loop_authenticator& configure_plain_async(std::string_view domain, async_plain_callback callback);
   loop_authenticator& configure_curve_async(std::string_view domain, async_curve_callback callback);
+  /// A decider for every request of domain (see decider.hpp) that answers later, through a
+  /// completion or as a coroutine:
+  ///   auth.configure_decider_async("ops", [&](za::decider_call call) -> zl::task<za::verdict> {
+  ///     co_return co_await directory.decide(call.mech, call.z85_key, call.username);
+  ///   });
+  loop_authenticator& configure_decider_deferred(std::string_view domain, deferred_decider fn);
+  loop_authenticator& configure_decider_async(std::string_view domain, async_decider fn);
   /// For requests deferred from now on. Any thread.
   loop_authenticator& set_deferred_timeout(std::chrono::milliseconds timeout);
   /// Deferred requests waiting for their answer (loop thread, or while the loop does not run).

@@ -17,11 +17,15 @@
 //   there are allow rules, so is one from an address in none of them. An address that is not an
 //   IP address (empty, or the ":uid:gid:pid" libzmq sends for an ipc peer) is in no rule: it
 //   passes when there are no allow rules and is refused when there are.
-// - NULL is allowed when the address passes (libzmq asks only for sockets with a ZAP domain).
+// - A domain's decider (configure_decider) sees the request next; its verdict is the answer,
+//   unless it returns nullopt (see decider.hpp).
+// - NULL is allowed when the address passes (libzmq asks only for sockets with a ZAP domain),
+//   unless the domain says otherwise (configure_null, refuse_null), with its User-Id and metadata.
 // - PLAIN, CURVE and GSSAPI must also authenticate, even from an allowed address, by what the
 //   request's domain has configured for that mechanism; a domain with nothing configured for a
 //   mechanism uses what "*" has for it; with neither, the request is refused.
-// - PLAIN: the user name and password must match the domain's password_table. User-Id = user.
+// - PLAIN: the user name and password must match the domain's password_table (or satisfy its
+//   configure_plain_callback). User-Id = user.
 // - CURVE: the key must be accepted by the domain's choice: any key, a certificate store (the
 //   certificate's metadata goes into the reply), a key list, or a callback. User-Id = the key in
 //   Z85 unless configure_curve_user_id says otherwise.
@@ -52,6 +56,7 @@
 #include <vector>
 
 #include <zmqsec/auth/address_rules.hpp>
+#include <zmqsec/auth/decider.hpp>
 #include <zmqsec/auth/decision.hpp>
 #include <zmqsec/auth/deferred.hpp>
 #include <zmqsec/auth/passwords.hpp>
@@ -97,7 +102,7 @@ class policy {
   const address_rules& addresses() const noexcept;
 
   /// Whether a request of mechanism m in domain would find a configuration (its own or "*"'s).
-  /// NULL is always configured; unknown never.
+  /// NULL is, unless the domain refuses it (refuse_null); unknown never.
   bool configured(std::string_view domain, mechanism m) const noexcept;
 
   /// How many times the observer threw (each time caught and ignored).
@@ -139,6 +144,32 @@ class policy_config {
   }
   policy_config& allow_all(std::span<const std::string_view> addresses);
   policy_config& deny_all(std::span<const std::string_view> addresses);
+  /// Removes a rule added by allow() / deny() (the same network after parsing; a range that
+  /// contains it stays). Removing a rule that is not there does nothing; text that is not a rule
+  /// throws zmqsec::error.
+  policy_config& remove_allow(std::string_view address);
+  policy_config& remove_deny(std::string_view address);
+  /// Removes every address rule (every address passes again).
+  policy_config& clear_addresses();
+  /// Forgets everything configured for domain (every mechanism, its NULL rule, its decider); its
+  /// requests then get what "*" has. clear("*") forgets "*"'s own configuration.
+  policy_config& clear(std::string_view domain);
+  /// Everything back to a new policy_config's (the observer stays).
+  policy_config& clear_all();
+
+  // --- NULL --------------------------------------------------------------------------------------
+  /// How domain treats NULL clients (by default: admitted when their address passes, with no
+  /// User-Id). Throws zmqsec::error for metadata libzmq would refuse or misread.
+  policy_config& configure_null(std::string_view domain, null_access access);
+  /// NULL clients of domain are refused (400 "NULL not allowed for the domain").
+  policy_config& refuse_null(std::string_view domain);
+
+  // --- Any mechanism
+  // ------------------------------------------------------------------------------
+  /// A decider for every request of domain, after the address rules (see decider.hpp).
+  policy_config& configure_decider(std::string_view domain, decider fn);
+  /// A decider that answers later (loop_authenticator only; see deferred.hpp).
+  policy_config& configure_decider_deferred(std::string_view domain, deferred_decider fn);
 
   // --- PLAIN -------------------------------------------------------------------------------------
   /// A fixed table, e.g. configure_plain("*", {{"admin", "secret"}}).
@@ -153,6 +184,8 @@ class policy_config {
   /// a new table, e.g. after load_password_file(file) succeeded. Returns how many domains.
   std::size_t update_plain_file(const std::filesystem::path& file, const password_table& users);
 
+  /// A callback decides each user name and password, on the thread that decides the request.
+  policy_config& configure_plain_callback(std::string_view domain, plain_callback callback);
   /// A callback that answers later (see deferred.hpp).
   policy_config& configure_plain_deferred(std::string_view domain,
                                           deferred_plain_callback callback);
@@ -185,6 +218,10 @@ class policy_config {
   // --- Observation -------------------------------------------------------------------------------
   /// Called with every decision (empty: none).
   policy_config& on_decision(decision_observer observer);
+
+  /// Whether some domain has a callback or decider that answers later (configure_*_deferred):
+  /// only a transport that takes deferred decisions (loop_authenticator) can serve it.
+  bool needs_deferral() const;
 
   /// An immutable policy of the configuration as it is now. Later changes to this config do not
   /// affect it. Cheap: tables, stores and rules are shared, not copied.
