@@ -162,6 +162,74 @@ TYPED_TEST(loop_authenticator_test, a_deferred_plain_callback_answers_from_anoth
   EXPECT_EQ(this->auth_.stats().deferred, 2u);
 }
 
+TYPED_TEST(loop_authenticator_test, a_plain_callback_decides_synchronously) {
+  this->auth_.configure_plain_callback(
+      "*", [](std::string_view, std::string_view user, std::string_view password) {
+        return user == "admin" && password == "secret";
+      });
+  this->start();
+  EXPECT_ACCEPTED(this->login("admin", "secret"));
+  EXPECT_REFUSED_WITH(400, this->login("admin", "wrong"));
+  this->on_.stop_thread();
+  EXPECT_EQ(this->auth_.stats().deferred, 0u);
+}
+
+// A decider that answers later: through a completion (NULL, with metadata) and as a coroutine
+// (PLAIN and CURVE; a throw is a 500). The address rules still come first.
+TYPED_TEST(loop_authenticator_test, deciders_answer_later_for_every_mechanism) {
+  const zc::keypair server_keys = zc::generate_keypair();
+  const zc::keypair known = zc::generate_keypair();
+  this->auth_.deny("127.0.0.66");
+  this->auth_.configure_decider_deferred(
+      "null-domain", [](const za::decider_request& r, za::zap_completion done) {
+        if (r.mech != za::mechanism::null) return done.fail("unexpected"), void();
+        done.complete(za::verdict::accept("guest", {{"Tier", "free"}}));
+      });
+  this->auth_.configure_decider_async("*", [&](za::decider_call call) -> zl::task<za::verdict> {
+    co_await zl::sleep_for(this->on_.loop(), 1ms);
+    if (call.mech == za::mechanism::curve) {
+      co_return call.z85_key == known.public_key.z85() ? za::verdict::accept("known-key")
+                                                       : za::verdict::refuse("unknown key");
+    }
+    if (call.username == "boom") throw std::runtime_error("directory down");
+    if (call.username == "admin" && std::string_view(call.password) == "secret") {
+      co_return za::verdict::accept();  // empty: the user name
+    }
+    co_return za::verdict::refuse("wrong password");
+  });
+  this->start();
+
+  test_server null_server(this->ctx_, {.mechanism = mech::null, .zap_domain = "null-domain"});
+  auto guest = handshake_and_read(this->ctx_, null_server, {}, {"Tier"});
+  ASSERT_TRUE(guest);
+  EXPECT_EQ(guest->user_id, "guest");
+  EXPECT_EQ(guest->properties.at(0).second, "free");
+  test_server denied(this->ctx_, {.mechanism = mech::null, .zap_domain = "null-domain"});
+  EXPECT_REFUSED_WITH(400, try_handshake(this->ctx_, denied, {.source = "127.0.0.66"}));
+
+  test_server plain_server(this->ctx_, {.mechanism = mech::plain});
+  auto admin =
+      handshake_and_read(this->ctx_, plain_server,
+                         {.mechanism = mech::plain, .username = "admin", .password = "secret"});
+  ASSERT_TRUE(admin);
+  EXPECT_EQ(admin->user_id, "admin");
+  EXPECT_REFUSED_WITH(400, this->login("admin", "wrong"));
+  EXPECT_REFUSED_WITH(500, this->login("boom", "x"));
+
+  test_server curve_server(this->ctx_, {.mechanism = mech::curve, .curve = &server_keys});
+  auto as = [&](const zc::keypair& k) {
+    return client_options{
+        .mechanism = mech::curve, .curve = &k, .server_key = &server_keys.public_key};
+  };
+  auto key = handshake_and_read(this->ctx_, curve_server, as(known));
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->user_id, "known-key");
+  const zc::keypair stranger = zc::generate_keypair();
+  EXPECT_REFUSED_WITH(400, try_handshake(this->ctx_, curve_server, as(stranger)));
+  this->on_.stop_thread();
+  EXPECT_EQ(this->auth_.stats().deferred, 6u);
+}
+
 // Event order, not time: the slow answer is given only after the fast client got in.
 TYPED_TEST(loop_authenticator_test, a_pending_decision_does_not_hold_up_other_handshakes) {
   std::promise<za::zap_completion> slow;

@@ -7,6 +7,7 @@
 #include <zmqsec/auth/address_rules.hpp>
 #include <zmqsec/auth/authenticator.hpp>
 #include <zmqsec/auth/authenticator_stats.hpp>
+#include <zmqsec/auth/decider.hpp>
 #include <zmqsec/auth/decision.hpp>
 #include <zmqsec/auth/deferred.hpp>
 #include <zmqsec/auth/passwords.hpp>
