@@ -2,12 +2,16 @@
 
 #include <map>
 
+#include <zmqsec/auth/server_socket.hpp>
 #include <zmqsec/certs/certificate.hpp>
 #include <zmqsec/certs/keys.hpp>
 #include <zmqsec/error.hpp>
 
 namespace zmqsec::monitor_tool {
 namespace {
+
+// The ZAP domain of the tool's own servers (--bind with --plain or --cert).
+constexpr std::string_view monitor_zap_domain = "zmq-monitor";
 
 // A 40-character argument is a Z85 key; anything else names a certificate file.
 certs::public_key server_key(const std::string& text) {
@@ -63,13 +67,18 @@ std::unique_ptr<auth::thread_authenticator> configure_credentials(
     authenticator->configure_plain("*", {{user, password}});
     authenticator->on_decision(correlator.observer());
     authenticator->start();
-    socket.set(zmq::sockopt::plain_server, 1);
+    auth::make_plain_server(socket, monitor_zap_domain);
     return authenticator;
   }
   if (opts.bind && !opts.cert.empty()) {
-    socket.set(zmq::sockopt::curve_server, 1);
-    set_secret(socket, secret_certificate(opts.cert));
-    return nullptr;
+    // Any client key is accepted, but through an authenticator and an enforced ZAP domain, as
+    // every zmqsec server: its decisions are printed, and it fails closed should it stop.
+    auto authenticator = std::make_unique<auth::thread_authenticator>(context);
+    authenticator->configure_curve("*", auth::curve_allow_any);
+    authenticator->on_decision(correlator.observer());
+    authenticator->start();
+    auth::make_curve_server(socket, secret_certificate(opts.cert).secret_key, monitor_zap_domain);
+    return authenticator;
   }
   if (!opts.curve_server_key.empty()) {
     const auto server = server_key(opts.curve_server_key);
