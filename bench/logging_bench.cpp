@@ -8,7 +8,8 @@
 //   - the same against spdlog 1.10's tcp_sink and udp_sink into loopback readers that count, and,
 //     as context, spdlog's null_sink and basic_file_sink and pyzmq's PUBHandler (python3 child);
 //   - the receiving side: zmqsec::logging::subscriber into a null sink, and zmq-logtail printing
-//     into a file, each fed by a pub_sink that waits for room (nothing lost);
+//     into a file, each fed by a pub_sink that waits for room (nothing lost), against the sink
+//     and against the same waiting sink into the bare SUB;
 //   - records lost at the flat-out rate with the default policy (drop) and send HWM, and, when
 //     some were, the highest rate at which none is: the logger paced at falling rates;
 //   - the p99 time of one log call with a stalled subscriber and with one that keeps up, against
@@ -37,6 +38,8 @@ using namespace zmqsec::bench::logs;
 
 namespace {
 
+using namespace std::chrono_literals;
+
 struct options {
   std::uint64_t records = 1000000;
   std::uint64_t pyzmq_records = 100000;
@@ -63,7 +66,8 @@ std::string count_text(std::uint64_t n) {
 }
 
 struct results {
-  std::vector<double> pub, wire, json, json_wire, tcp, udp, subscriber, logtail, null, file, py;
+  std::vector<double> pub_waiting, pub, wire, json, json_wire, tcp, udp, subscriber, logtail, null,
+      file, py;
   std::vector<double> lossless, p99_none, p99_stalled, p99_keeping;
   std::vector<double> pub_lost, udp_lost;
   std::uint64_t json_lost = 0, py_lost = 0;  // reported on stderr
@@ -125,6 +129,11 @@ void measure(const options& opt, results& r) {
       r.udp.push_back(f.rate);
       r.udp_lost.push_back(static_cast<double>(f.lost));
     });
+    attempt("pub_sink block_for", [&] {
+      r.pub_waiting.push_back(pub_sink_rate(opt.records, zl::payload_format::formatted, opt.hwm, 0,
+                                            zl::overflow_policy::block_for(10s))
+                                  .rate);
+    });
     attempt("subscriber", [&] { r.subscriber.push_back(subscriber_rate(opt.records)); });
     if (!opt.logtail.empty()) {
       attempt("zmq-logtail",
@@ -166,6 +175,7 @@ std::string seconds_or_dash(double v) {
 
 // Prints the rows; returns false if a measurement failed.
 bool print(const options& opt, const results& r) {
+  const double waiting = median(r.pub_waiting);
   const double pub = median(r.pub), wire = median(r.wire), json = median(r.json);
   const double json_wire = median(r.json_wire), tcp = median(r.tcp), udp = median(r.udp);
   const double sub = median(r.subscriber), tail = median(r.logtail), null = median(r.null);
@@ -192,8 +202,12 @@ bool print(const options& opt, const results& r) {
   row("  the same", rate_or_dash(pub),
       "spdlog udp_sink, lost " + count_text(static_cast<std::uint64_t>(udp_lost)),
       rate_or_dash(udp), pub / udp);
+  row("pub_sink block_for(10s) + 1 SUB", rate_or_dash(waiting), "pub_sink + 1 SUB (as above)",
+      rate_or_dash(pub), waiting / pub);
   row("subscriber -> null_sink, records/s", rate_or_dash(sub), "pub_sink + 1 SUB (as above)",
       rate_or_dash(pub), sub / pub, zb::goal(std::isfinite(sub / pub) && sub >= pub, ">= 1x"));
+  row("  the same", rate_or_dash(sub), "pub_sink block_for(10s) + 1 SUB", rate_or_dash(waiting),
+      sub / waiting);
   if (!opt.logtail.empty()) {
     row("zmq-logtail -> file, records/s", rate_or_dash(tail), "pub_sink + 1 SUB (as above)",
         rate_or_dash(pub), tail / pub, zb::goal(std::isfinite(tail / pub) && tail >= pub, ">= 1x"));

@@ -40,7 +40,8 @@ struct stream_figures {
 
 /// pub_sink with one SUB over tcp on 127.0.0.1: flat out (pace 0) or at most pace records a
 /// second.
-stream_figures pub_sink_rate(std::uint64_t n, zl::payload_format payload, int hwm, double pace);
+stream_figures pub_sink_rate(std::uint64_t n, zl::payload_format payload, int hwm, double pace,
+                             zl::overflow_policy overflow = zl::overflow_policy::drop);
 /// The highest rate at which every record arrives, within 15%, from a first guess.
 double lossless_rate(std::uint64_t n, int hwm, double first_guess);
 /// libzmq alone: the sink's two frames, preformatted once, blocking sends from an XPUB to the

@@ -90,9 +90,13 @@ void log_records(spdlog::logger& log, std::uint64_t n) {
 
 // One pub_sink run of n records: flat out (pace 0) or at most `pace` records a second (the
 // producer sleeps when it is ahead, leaving the CPU to the subscriber).
-stream_figures pub_sink_rate(std::uint64_t n, zl::payload_format payload, int hwm, double pace) {
-  auto sink = std::make_shared<zl::pub_sink_mt>(zl::pub_sink_config{
-      .bind = {loopback}, .root_topic = "bench", .payload = payload, .send_hwm = hwm});
+stream_figures pub_sink_rate(std::uint64_t n, zl::payload_format payload, int hwm, double pace,
+                             zl::overflow_policy overflow) {
+  auto sink = std::make_shared<zl::pub_sink_mt>(zl::pub_sink_config{.bind = {loopback},
+                                                                    .root_topic = "bench",
+                                                                    .payload = payload,
+                                                                    .send_hwm = hwm,
+                                                                    .overflow = overflow});
   sink->set_pattern(pattern);
   spdlog::logger log("bench", sink);
   receiver sub(n, false, sink->last_endpoint());
