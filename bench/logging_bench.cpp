@@ -159,10 +159,11 @@ void measure(const options& opt, results& r) {
               << last(r.json) << " wire json " << last(r.json_wire) << " ("
               << last(r.json) / last(r.json_wire) << "x) tcp_sink " << last(r.tcp) << " ("
               << last(r.pub) / last(r.tcp) << "x) udp_sink " << last(r.udp) << " (lost "
-              << last(r.udp_lost) << ") subscriber " << last(r.subscriber) << " zmq-logtail "
-              << last(r.logtail) << " null " << last(r.null) << " file " << last(r.file)
-              << " pyzmq " << last(r.py) << "; p99 s none " << last(r.p99_none) << " stalled "
-              << last(r.p99_stalled) << " keeping up " << last(r.p99_keeping) << '\n';
+              << last(r.udp_lost) << ") pub block_for " << last(r.pub_waiting) << " subscriber "
+              << last(r.subscriber) << " zmq-logtail " << last(r.logtail) << " null "
+              << last(r.null) << " file " << last(r.file) << " pyzmq " << last(r.py)
+              << "; p99 s none " << last(r.p99_none) << " stalled " << last(r.p99_stalled)
+              << " keeping up " << last(r.p99_keeping) << '\n';
   }
 }
 
