@@ -93,6 +93,8 @@ publisher::publisher(zmq::socket_t socket, pub_sink_config config)
 void publisher::open(const pub_sink_config& config) {
   for (auto& formatter : formatters_) formatter = std::make_unique<spdlog::pattern_formatter>();
   topic_.reserve(64);
+  set_root_topic(root_topic_);
+  apply_overflow(config);
   try {
     notification_fd_ = socket_.get(zmq::sockopt::fd);
     if (xpub_) {
@@ -105,6 +107,30 @@ void publisher::open(const pub_sink_config& config) {
     throw socket_error(component, e, "cannot configure the socket");
   }
   bind_and_connect(socket_, component, config.bind, config.connect);
+}
+
+// block_for: sends that wait up to the policy's time (ZMQ_SNDTIMEO) instead of DONTWAIT. Only
+// with ZMQ_XPUB_NODROP does a full queue make a send wait; a lossy socket would drop silently.
+void publisher::apply_overflow(const pub_sink_config& config) {
+  if (!config.overflow.blocks()) return;
+  if (!xpub_ || !config.count_drops) {
+    throw zmqsec::error(
+        errc::invalid_argument,
+        "pub_sink: overflow_policy::block_for needs an XPUB socket and count_drops");
+  }
+  try {
+    socket_.set(zmq::sockopt::sndtimeo, static_cast<int>(config.overflow.wait().count()));
+  } catch (const zmq::error_t& e) {
+    throw socket_error(component, e, "cannot configure the socket");
+  }
+  send_flags_ = 0;
+}
+
+void publisher::set_root_topic(std::string root_topic) {
+  root_topic_ = std::move(root_topic);
+  for (std::size_t i = 0; i < level_topics_.size(); ++i) {
+    level_topics_[i] = make_topic(root_topic_, static_cast<spdlog::level::level_enum>(i), {});
+  }
 }
 
 // The socket closes with its linger set, then an own context terminates: both bounded by linger.
@@ -120,17 +146,19 @@ void publisher::publish(const spdlog::details::log_msg& msg) noexcept {
     build_topic(level, subtopic);
     build_payload(msg, level, text);
   } catch (...) {
-    count_drop(level, format_failed);
+    count_drop(msg, level, format_failed);
     return;
   }
   const std::string_view payload(payload_buffer_.data(), payload_buffer_.size());
-  sent result = send(topic_, payload);
+  sent result = send(topic_view_, payload);
   // A queue looks full until the socket handles the word that its reader took records out, which
   // send() does only about once a millisecond: before a record counts as dropped, that word is
   // read and the send tried again. During a long stall only once in a while, not every record.
-  if (result == sent::full && refused_in_a_row_ % refresh_interval == 0) {
+  // (A send that waits, with block_for, handles that word itself.)
+  if (result == sent::full && send_flags_ == ZMQ_DONTWAIT &&
+      refused_in_a_row_ % refresh_interval == 0) {
     read_subscriptions();
-    result = send(topic_, payload);
+    result = send(topic_view_, payload);
   }
   refused_in_a_row_ = result == sent::queued ? 0 : refused_in_a_row_ + 1;
   switch (result) {
@@ -138,19 +166,29 @@ void publisher::publish(const spdlog::details::log_msg& msg) noexcept {
       if (unreported_ != 0) report_drops(msg);
       return;
     case sent::full:
-      count_drop(level, queue_full);
+      count_drop(msg, level, queue_full);
       return;
     case sent::failed:
-      count_drop(level, send_failed);
+      count_drop(msg, level, send_failed);
       return;
   }
 }
 
 void publisher::build_topic(spdlog::level::level_enum level, std::string_view subtopic) {
-  topic_.clear();
-  if (!root_topic_.empty()) topic_.append(root_topic_).push_back('.');
-  topic_.append(level_name(level));
-  if (!subtopic.empty()) topic_.append(1, '.').append(subtopic);
+  const std::string& level_topic = level_topics_[level_index(level)];
+  if (subtopic.empty()) {
+    topic_view_ = level_topic;
+    return;
+  }
+  topic_.assign(level_topic).append(1, '.').append(subtopic);
+  topic_view_ = topic_;
+}
+
+// A quoted timestamp, formatted into the reused buffer: no allocation.
+void publisher::append_json_time(spdlog::memory_buf_t& out, spdlog::log_clock::time_point when) {
+  out.push_back('"');
+  append(out, time_.format(when));
+  out.push_back('"');
 }
 
 void publisher::build_payload(const spdlog::details::log_msg& msg, spdlog::level::level_enum level,
@@ -169,9 +207,7 @@ void publisher::build_payload(const spdlog::details::log_msg& msg, spdlog::level
   auto& out = payload_buffer_;
   out.push_back('{');
   append_json_name(out, "time", true);
-  out.push_back('"');
-  append(out, time_.format(msg.time));  // into the reused buffer: no allocation
-  out.push_back('"');
+  append_json_time(out, msg.time);
   append_json_name(out, "level");
   append_json_string(out, level_name(level));
   append_json_name(out, "logger");
@@ -179,7 +215,7 @@ void publisher::build_payload(const spdlog::details::log_msg& msg, spdlog::level
   append_json_name(out, "thread");
   append_number(out, msg.thread_id);
   append_json_name(out, "topic");
-  append_json_string(out, topic_);
+  append_json_string(out, topic_view_);
   append_json_name(out, "message");
   append_json_string(out, text);
   if (!msg.source.empty()) {
@@ -193,6 +229,10 @@ void publisher::build_payload(const spdlog::details::log_msg& msg, spdlog::level
   if (unreported_for_payload_ != 0) {
     append_json_name(out, "dropped");
     append_number(out, unreported_for_payload_);
+    append_json_name(out, "dropped_from");
+    append_json_time(out, first_unreported_);
+    append_json_name(out, "dropped_to");
+    append_json_time(out, last_unreported_);
   }
   out.push_back('}');
 }
@@ -200,7 +240,8 @@ void publisher::build_payload(const spdlog::details::log_msg& msg, spdlog::level
 publisher::sent publisher::send(std::string_view topic, std::string_view payload) noexcept {
   void* socket = socket_.handle();
   int retries = interrupted_retries;
-  while (zmq_send(socket, topic.data(), topic.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+  // With block_for (send_flags_ 0), the first frame waits up to SNDTIMEO for room.
+  while (zmq_send(socket, topic.data(), topic.size(), ZMQ_SNDMORE | send_flags_) < 0) {
     const int err = zmq_errno();
     if (err == EAGAIN) return sent::full;
     if (err != EINTR || --retries == 0) return sent::failed;
@@ -214,26 +255,38 @@ publisher::sent publisher::send(std::string_view topic, std::string_view payload
   return sent::queued;
 }
 
-void publisher::count_drop(spdlog::level::level_enum level, unsigned reason) noexcept {
+void publisher::count_drop(const spdlog::details::log_msg& msg, spdlog::level::level_enum level,
+                           unsigned reason) noexcept {
   dropped_.fetch_add(1, std::memory_order_relaxed);
-  ++unreported_;
+  if (unreported_++ == 0) first_unreported_ = msg.time;
+  last_unreported_ = msg.time;
   unreported_level_ = std::max(unreported_level_, std::min(level, spdlog::level::critical));
   unreported_reasons_ |= reason;
 }
 
+// "dropped 3 records in 0.000210 s from 2026-12-02T10:04:05.123456Z to
+// 2026-12-02T10:04:05.123666Z (a subscriber's queue was full)": how many, when, and why.
+std::string publisher::drop_report_text() {
+  const std::chrono::duration<double> span = last_unreported_ - first_unreported_;
+  std::string text = fmt::format("dropped {} record{} in {:.6f} s from ", unreported_,
+                                 unreported_ == 1 ? "" : "s", span.count());
+  text.append(time_.format(first_unreported_)).append(" to ");
+  text.append(time_.format(last_unreported_));
+  const char* separator = " (";
+  for (const auto& [reason, why] :
+       {std::pair{queue_full, "a subscriber's queue was full"},
+        std::pair{send_failed, "sending failed"}, std::pair{format_failed, "formatting failed"}}) {
+    if ((unreported_reasons_ & reason) == 0) continue;
+    text.append(separator).append(why);
+    separator = ", ";
+  }
+  text.append(")");
+  return text;
+}
+
 void publisher::report_drops(const spdlog::details::log_msg& msg) noexcept {
   try {
-    std::string text = fmt::format("dropped {} record{}", unreported_, unreported_ == 1 ? "" : "s");
-    const char* separator = " (";
-    for (const auto& [reason, why] : {std::pair{queue_full, "a subscriber's queue was full"},
-                                      std::pair{send_failed, "sending failed"},
-                                      std::pair{format_failed, "formatting failed"}}) {
-      if ((unreported_reasons_ & reason) == 0) continue;
-      text.append(separator).append(why);
-      separator = ", ";
-    }
-    text.append(")");
-
+    const std::string text = drop_report_text();
     const auto level = unreported_level_;
     spdlog::details::log_msg notice(msg.time, spdlog::source_loc{}, msg.logger_name, level,
                                     spdlog::string_view_t(text.data(), text.size()));
@@ -242,13 +295,24 @@ void publisher::report_drops(const spdlog::details::log_msg& msg) noexcept {
     unreported_for_payload_ = unreported_;
     build_payload(notice, level, text);
     unreported_for_payload_ = 0;
-    if (send(topic_, {payload_buffer_.data(), payload_buffer_.size()}) != sent::queued) return;
+    if (send(topic_view_, {payload_buffer_.data(), payload_buffer_.size()}) != sent::queued) {
+      return;
+    }
     unreported_ = 0;
     unreported_level_ = spdlog::level::warn;
     unreported_reasons_ = 0;
   } catch (...) {
     unreported_for_payload_ = 0;  // reported with a later record
   }
+}
+
+void publisher::flush() noexcept {
+  read_subscriptions();
+  if (unreported_ == 0) return;
+  const spdlog::details::log_msg now(spdlog::log_clock::now(), spdlog::source_loc{},
+                                     spdlog::string_view_t(), unreported_level_,
+                                     spdlog::string_view_t());
+  report_drops(now);
 }
 
 // Receiving is also what makes the socket handle its pending commands (zmq_recv with DONTWAIT

@@ -20,12 +20,15 @@ record record::from_frames(std::string topic, std::string payload) {
   return r;
 }
 
-std::string_view record::message() const noexcept {
-  std::string_view text = payload;
+std::string_view without_line_end(std::string_view text) noexcept {
   if (!text.ends_with('\n')) return text;
   text.remove_suffix(1);
   if (text.ends_with('\r')) text.remove_suffix(1);
   return text;
+}
+
+std::string_view record::message() const noexcept {
+  return without_line_end(payload);
 }
 
 std::string record::to_json() const {

@@ -1,16 +1,16 @@
 #include <zmqsec/logging/subscriber.hpp>
 
 #include <zmq.h>
-#include <zmq_addon.hpp>
 
 #include <cerrno>
-#include <iterator>
 #include <system_error>
 #include <utility>
 
 #include <zmqsec/core/wakeup_fd.hpp>
 #include <zmqsec/core/zmq_error.hpp>
 #include <zmqsec/error.hpp>
+
+#include <zmqsec/logging/topic.hpp>
 
 #include "sockets.hpp"
 
@@ -60,22 +60,35 @@ void subscriber::subscribe(const std::string& prefix) {
   }
 }
 
-std::optional<record> subscriber::try_receive() {
+// Receives one message without waiting into the reused frames; true for a record (two frames).
+// Messages of other shapes are read whole, counted in skipped() and passed over.
+bool subscriber::try_receive_frames() {
   for (;;) {
-    frames_.clear();
-    std::optional<std::size_t> received;
     try {
-      received =
-          zmq::recv_multipart(socket_, std::back_inserter(frames_), zmq::recv_flags::dontwait);
+      if (!socket_.recv(topic_frame_, zmq::recv_flags::dontwait)) return false;
+      if (!topic_frame_.more()) {
+        skipped_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      // The rest of a message is there as soon as its first frame is.
+      if (!socket_.recv(payload_frame_, zmq::recv_flags::dontwait)) {
+        skipped_.fetch_add(1, std::memory_order_relaxed);  // never: libzmq delivers whole messages
+        return false;
+      }
+      if (!payload_frame_.more()) return true;
+      while (socket_.recv(extra_frame_, zmq::recv_flags::dontwait) && extra_frame_.more()) {
+      }
+      skipped_.fetch_add(1, std::memory_order_relaxed);
     } catch (const zmq::error_t& e) {
-      if (e.num() == EINTR) return std::nullopt;
+      if (e.num() == EINTR) return false;
       throw socket_error(component, e, "cannot receive");
     }
-    if (!received) return std::nullopt;
-    if (frames_.size() == 2)
-      return record::from_frames(frames_[0].to_string(), frames_[1].to_string());
-    skipped_.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+std::optional<record> subscriber::try_receive() {
+  if (!try_receive_frames()) return std::nullopt;
+  return record::from_frames(topic_frame_.to_string(), payload_frame_.to_string());
 }
 
 std::optional<record> subscriber::receive(std::chrono::milliseconds timeout) {
@@ -89,25 +102,31 @@ std::optional<record> subscriber::receive(std::chrono::milliseconds timeout) {
   }
 }
 
-void subscriber::hand_over(const record& r) {
-  std::string_view text = r.message();
+// The record in the frames to the logger, at its level, without a copy.
+void subscriber::hand_over_frames() {
+  const std::string_view topic = topic_frame_.to_string_view();
+  std::string_view text = without_line_end(payload_frame_.to_string_view());
   if (with_topic_) {
-    line_.assign(r.topic).append(": ").append(text);
+    line_.assign(topic).append(": ").append(text);
     text = line_;
   }
-  target_->log(r.level, spdlog::string_view_t(text.data(), text.size()));
+  target_->log(parse_topic(topic).level, spdlog::string_view_t(text.data(), text.size()));
 }
 
 std::size_t subscriber::dispatch(std::chrono::milliseconds timeout) {
   if (!target_) throw zmqsec::error(errc::invalid_argument, "subscriber: no logger to dispatch to");
-  auto first = receive(timeout);
-  if (!first) return 0;
-  hand_over(*first);
-  std::size_t count = 1;
-  while (auto next = try_receive()) {
-    hand_over(*next);
-    ++count;
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + timeout;
+  while (!try_receive_frames()) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
+    if (left.count() <= 0) return 0;
+    wait_readable(socket_, -1, static_cast<long>(left.count()));
   }
+  std::size_t count = 0;
+  do {
+    hand_over_frames();
+    ++count;
+  } while (try_receive_frames());
   return count;
 }
 
@@ -119,11 +138,7 @@ void subscriber::run(std::stop_token stop) {
   try {
     while (!stop.stop_requested()) {
       std::size_t handed = 0;
-      for (; handed < batch; ++handed) {
-        auto r = try_receive();
-        if (!r) break;
-        hand_over(*r);
-      }
+      for (; handed < batch && try_receive_frames(); ++handed) hand_over_frames();
       if (handed == batch) continue;
       if (wait_readable(socket_, wake.fd(), -1)) return;
     }

@@ -12,11 +12,17 @@
 // The topic is root_topic.LEVEL[.subtopic] with Python's level names (see topic.hpp); the payload
 // is the formatter's output for the record's level, or one JSON object (payload_format::json).
 //
-// A log call never blocks and never throws: the socket sends without waiting, and a record it
-// cannot queue (a subscriber's queue is full, see pub_sink_config::count_drops) is counted in
-// dropped() and reported on the stream by a record "ROOT.WARNING.dropped" (or the highest level
-// dropped, if higher) as soon as records flow again. Under spdlog's async logger the socket is
-// used from the pool's thread, under the sink's mutex.
+// A log call never throws, and by default never blocks: the socket sends without waiting, and
+// a record it cannot queue (a subscriber's queue is full, see pub_sink_config::count_drops) is
+// counted in dropped() and reported on the stream by a record "ROOT.WARNING.dropped" (or the
+// highest level dropped, if higher) as soon as records flow again, or on flush(), with the
+// times of the first and last record dropped:
+//   dropped 3 records in 0.000210 s from 2026-12-02T10:04:05.123456Z to
+//   2026-12-02T10:04:05.123666Z (a subscriber's queue was full)
+// Every record logged is either delivered to each subscriber that stays connected or counted in
+// dropped(). With pub_sink_config::overflow = overflow_policy::block_for(d), a log call that
+// meets a full queue waits up to d for room before it drops. Under spdlog's async logger the
+// socket is used from the pool's thread, under the sink's mutex.
 //
 // The socket is an XPUB that binds or connects where the config says, or a socket the caller
 // configured (for instance as a CURVE server) and hands over:
@@ -136,7 +142,7 @@ class pub_sink final : public spdlog::sinks::base_sink<Mutex> {
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override { publisher_.publish(msg); }
-  void flush_() override { publisher_.read_subscriptions(); }
+  void flush_() override { publisher_.flush(); }
   void set_formatter_(std::unique_ptr<spdlog::formatter> formatter) override {
     publisher_.set_formatter(std::move(formatter));
   }

@@ -8,6 +8,7 @@
 //       .payload = zmqsec::logging::payload_format::json});
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -17,6 +18,36 @@ class context_t;
 }
 
 namespace zmqsec::logging {
+
+/// What a log call does when a subscriber's queue is full (with count_drops, the default: one
+/// full queue holds the record back from every subscriber it matches).
+///
+///   .overflow = overflow_policy::drop                    // never wait: drop, count, report
+///   .overflow = overflow_policy::block_for(50ms)         // wait up to 50 ms for room, then drop
+///
+/// With block_for, a subscriber that keeps up on average loses nothing however large a burst
+/// is: the logger waits while the subscriber catches up. A stalled subscriber costs each log
+/// call up to d (and the sink's lock is held meanwhile, so other threads' calls wait too).
+class overflow_policy {
+ public:
+  /// Drop at once (the default): a log call never waits.
+  static const overflow_policy drop;
+  /// Wait up to d for room, then drop. d is at least 1 ms and at most an hour.
+  static constexpr overflow_policy block_for(std::chrono::milliseconds d) noexcept {
+    overflow_policy p;
+    p.wait_ = std::clamp(d, std::chrono::milliseconds(1), std::chrono::milliseconds(3600 * 1000));
+    return p;
+  }
+  /// How long a log call waits for room; zero for drop.
+  constexpr std::chrono::milliseconds wait() const noexcept { return wait_; }
+  constexpr bool blocks() const noexcept { return wait_.count() > 0; }
+  friend constexpr bool operator==(const overflow_policy&, const overflow_policy&) = default;
+
+ private:
+  constexpr overflow_policy() = default;
+  std::chrono::milliseconds wait_{0};
+};
+inline constexpr overflow_policy overflow_policy::drop{};
 
 /// What the second frame of a record holds.
 enum class payload_format {
@@ -48,6 +79,10 @@ struct pub_sink_config {
   /// up loses nothing while a stalled one falls behind, but libzmq drops those records without
   /// telling anyone, so dropped() cannot count them.
   bool count_drops = true;
+  /// What a log call does when a queue is full: drop (the default) or wait a bounded time.
+  /// block_for needs count_drops: without it libzmq drops for full subscribers by itself, and a
+  /// sink with both is refused (zmqsec::error).
+  overflow_policy overflow = overflow_policy::drop;
   /// Take a subtopic from the text before "::" in each message, as PUBHandler does.
   bool subtopics = true;
   /// A context to make the socket in; nullptr gives the sink a context of its own (one I/O

@@ -15,6 +15,9 @@
 
 namespace zmqsec::logging {
 
+/// text without one trailing line end ("\n" or "\r\n"), which formatters append.
+std::string_view without_line_end(std::string_view text) noexcept;
+
 struct record {
   std::string topic;       ///< the first frame, e.g. "myapp.WARNING.disk"
   std::string payload;     ///< the second frame as sent: formatted text or a JSON object

@@ -14,6 +14,8 @@
 #include <memory>
 #include <string>
 
+#include <zmq.h>
+
 #include <zmq.hpp>
 #include <zmqsec/core/text.hpp>
 #include <zmqsec/logging/pub_sink_config.hpp>
@@ -31,6 +33,10 @@ class publisher {
   /// Queues one record without blocking; whatever goes wrong is counted, never thrown.
   void publish(const spdlog::details::log_msg& msg) noexcept;
 
+  /// Reads the subscribe requests, and sends the report of drops not yet reported, if the queues
+  /// take it now.
+  void flush() noexcept;
+
   /// Reads the subscribe requests that have reached an XPUB socket.
   void read_subscriptions() noexcept;
   /// True for an XPUB socket (every socket the sink makes), false for a caller's PUB socket.
@@ -41,7 +47,7 @@ class publisher {
 
   void set_formatter(std::unique_ptr<spdlog::formatter> formatter);
   void set_formatter(spdlog::level::level_enum level, std::unique_ptr<spdlog::formatter> formatter);
-  void set_root_topic(std::string root_topic) { root_topic_ = std::move(root_topic); }
+  void set_root_topic(std::string root_topic);
   const std::string& root_topic() const noexcept { return root_topic_; }
   void set_payload_format(payload_format payload) noexcept { payload_ = payload; }
   payload_format payload() const noexcept { return payload_; }
@@ -58,10 +64,14 @@ class publisher {
 
   void open(const pub_sink_config& config);
   sent send(std::string_view topic, std::string_view payload) noexcept;
+  void apply_overflow(const pub_sink_config& config);
   void build_topic(spdlog::level::level_enum level, std::string_view subtopic);
   void build_payload(const spdlog::details::log_msg& msg, spdlog::level::level_enum level,
                      std::string_view text);
-  void count_drop(spdlog::level::level_enum level, unsigned reason) noexcept;
+  void append_json_time(spdlog::memory_buf_t& out, spdlog::log_clock::time_point when);
+  void count_drop(const spdlog::details::log_msg& msg, spdlog::level::level_enum level,
+                  unsigned reason) noexcept;
+  std::string drop_report_text();
   void report_drops(const spdlog::details::log_msg& msg) noexcept;
 
   std::unique_ptr<zmq::context_t> own_context_;  // declared first: outlives the socket
@@ -70,11 +80,17 @@ class publisher {
   int notification_fd_ = -1;
   bool subtopics_ = true;
   payload_format payload_ = payload_format::formatted;
+  int send_flags_ = ZMQ_DONTWAIT;  // 0 with overflow_policy::block_for: the socket's SNDTIMEO
   std::string root_topic_;
+  // The topic of each level without a subtopic, made when the root topic is set: most records
+  // have none, and their topic is then not built again.
+  std::array<std::string, spdlog::level::n_levels> level_topics_;
   std::array<std::unique_ptr<spdlog::formatter>, spdlog::level::n_levels> formatters_;
 
-  // Reused for every record, so a steady stream allocates nothing.
+  // Reused for every record, so a steady stream allocates nothing. topic_view_ is the current
+  // record's topic: one of level_topics_, or topic_ when it has a subtopic.
   std::string topic_;
+  std::string_view topic_view_;
   spdlog::memory_buf_t payload_buffer_;
   unsigned records_since_read_ = 0;
   unsigned refused_in_a_row_ = 0;
@@ -84,6 +100,8 @@ class publisher {
   std::uint64_t unreported_ = 0;
   spdlog::level::level_enum unreported_level_ = spdlog::level::warn;
   unsigned unreported_reasons_ = 0;
+  spdlog::log_clock::time_point first_unreported_{};  // the interval of the unreported drops:
+  spdlog::log_clock::time_point last_unreported_{};   // the times of the records dropped
   std::uint64_t unreported_for_payload_ = 0;  // set while the JSON of a drop report is built
 
   std::atomic<std::uint64_t> dropped_{0};
