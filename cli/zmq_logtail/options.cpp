@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "../common/endpoints.hpp"
+#include "../common/numbers.hpp"
 #include "../common/parse_arguments.hpp"
 
 #include <CLI/CLI.hpp>
@@ -55,7 +57,9 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
   app.add_option("--curve-cert", opts.curve_cert,
                  "This subscriber's secret certificate (default: a fresh keypair)")
       ->type_name("FILE");
-  app.add_option("-n,--count", opts.count, "Exit after N records")->type_name("N");
+  app.add_option("-n,--count", opts.count, "Exit after N records (1 to 10^12)")
+      ->type_name("N")
+      ->check(zmqsec::cli::whole_number(1, max_count));
 
   if (const auto status = zmqsec::cli::parse_arguments(app, argc, argv, "zmq-logtail", report_error,
                                                        exit_success, exit_bad_input)) {
@@ -66,6 +70,10 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
                                   : color_mode::automatic;
   if (!opts.curve_cert.empty() && opts.curve_server_key.empty()) {
     report_error("--curve-cert needs --curve-server-key");
+    return exit_bad_input;
+  }
+  if (const auto problem = zmqsec::cli::bad_endpoint(opts.endpoints)) {
+    report_error(*problem);
     return exit_bad_input;
   }
   return std::nullopt;

@@ -4,12 +4,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <mutex>
 #include <string>
 
 #include "impl.hpp"
+#include "key_files.hpp"
 #include "known_hosts.hpp"
 
 namespace zmqsec::tunnel::detail {
@@ -81,15 +80,14 @@ void authenticate(LIBSSH2_SESSION* s, const server_address& server, const option
   auto offers = [&](const char* method) { return methods.find(method) != std::string::npos; };
 
   if (!opt.keyfile.empty()) {
-    if (!std::filesystem::exists(opt.keyfile)) {
-      throw zmqsec::error::from_errno(ENOENT, "key file " + opt.keyfile.string());
-    }
+    // Read here, bounded, and handed over from memory: libssh2 would open the path itself (and
+    // read a FIFO or /dev/zero for ever).
+    const auto key = read_key_file(opt.keyfile);
     tried += "publickey (" + opt.keyfile.string() + ") ";
     if (offers("publickey")) {
       const char* passphrase = opt.passphrase.empty() ? nullptr : opt.passphrase.c_str();
-      int rc = libssh2_userauth_publickey_fromfile_ex(s, user.c_str(),
-                                                      static_cast<unsigned>(user.size()), nullptr,
-                                                      opt.keyfile.c_str(), passphrase);
+      int rc = libssh2_userauth_publickey_frommemory(s, user.c_str(), user.size(), nullptr, 0,
+                                                     key.data(), key.size(), passphrase);
       if (rc == 0) return;
       if (rc == LIBSSH2_ERROR_FILE) {
         fail(errc::permission_denied, "cannot use key file " + opt.keyfile.string() + " (" +
@@ -176,38 +174,6 @@ ssh_session establish(const server_address& server, const options& opt) {
   libssh2_session_set_timeout(raw, 0);
   libssh2_session_set_blocking(raw, 0);
   return session;
-}
-
-bool is_rsa_key(const std::filesystem::path& keyfile) {
-  std::ifstream pub(keyfile.string() + ".pub");
-  std::string word;
-  if (pub >> word) return word == "ssh-rsa";
-  std::ifstream in(keyfile);
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (text.find("BEGIN RSA PRIVATE KEY") != std::string::npos) return true;
-  const std::string begin = "-----BEGIN OPENSSH PRIVATE KEY-----";
-  auto start = text.find(begin);
-  if (start == std::string::npos) return false;
-  // The public key's type is in the unencrypted head of the OpenSSH format: decode ~200 bytes.
-  std::string decoded;
-  unsigned bits = 0;
-  int count = 0;
-  for (auto i = start + begin.size(); i < text.size() && decoded.size() < 200; ++i) {
-    const char c = text[i];
-    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-            : c >= 'a' && c <= 'z' ? c - 'a' + 26
-            : c >= '0' && c <= '9' ? c - '0' + 52
-            : c == '+'             ? 62
-            : c == '/'             ? 63
-                                   : -1;
-    if (v < 0) continue;
-    bits = (bits << 6) | static_cast<unsigned>(v);
-    if ((count += 6) >= 8) {
-      count -= 8;
-      decoded += static_cast<char>((bits >> count) & 0xff);
-    }
-  }
-  return decoded.find("ssh-rsa") != std::string::npos;
 }
 
 bool libssh2_can_log_in(const server_address& server, const options& opt) {
