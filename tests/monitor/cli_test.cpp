@@ -169,6 +169,27 @@ TEST(zmq_monitor_test, usage_errors_exit_1_with_a_message) {
   }
 }
 
+// libzmq would listen on port 34463 for 99999 and on 65535 for -1; counts like -1 or "" would
+// run unbounded: all usage errors.
+TEST(zmq_monitor_test, out_of_range_ports_and_counts_are_usage_errors) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"--bind", "tcp://*:99999"}, "port 99999 is out of range (0 to 65535)"},
+      {{"--connect", "tcp://127.0.0.1:-1"}, "port -1 is not a number from 0 to 65535"},
+      {{"--connect", "tcp://127.0.0.1"}, "the port is missing"},
+      {{"--connect", "ipc://"}, "the path is empty"},
+      {{"--connect", "tcp://127.0.0.1:1", "--count", "-1"}, "expected a whole number"},
+      {{"--connect", "tcp://127.0.0.1:1", "--count", ""}, "expected a whole number"},
+      {{"--connect", "tcp://127.0.0.1:1", "--count", "99999999999999999999999"},
+       "expected a whole number"},
+  };
+  for (const auto& [args, message] : cases) {
+    auto result = zmq_monitor(args);
+    EXPECT_EQ(result.exit_code, 1) << result.describe();
+    EXPECT_NE(result.err.find(message), std::string::npos) << result.err;
+    EXPECT_EQ(result.out, "") << result.describe();
+  }
+}
+
 TEST(zmq_monitor_test, help_describes_the_output) {
   auto result = zmq_monitor({"--help"});
   EXPECT_EQ(result.exit_code, 0);

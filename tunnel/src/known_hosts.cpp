@@ -93,9 +93,10 @@ void read_entries(LIBSSH2_SESSION* session, LIBSSH2_KNOWNHOSTS* hosts,
   std::string_view rest = *text;
   for (std::size_t number = 1; !rest.empty(); ++number) {
     const std::size_t end = rest.find('\n');
-    const std::string_view line = rest.substr(0, end);
+    // A string of its own: libssh2 reads parts of the line up to a NUL, not up to its length.
+    const std::string line(rest.substr(0, end));
     rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
-    if (libssh2_knownhost_readline(hosts, line.data(), line.size(),
+    if (libssh2_knownhost_readline(hosts, line.c_str(), line.size(),
                                    LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
       fail(errc::ssh_failed, "cannot read known_hosts file " + file.string() + ": line " +
                                  std::to_string(number) + ": " + last_error_message(session));

@@ -1,9 +1,13 @@
 #include "ssh_session.hpp"
 
+#include <malloc.h>
 #include <pwd.h>
+#include <string.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <string>
 
@@ -17,6 +21,26 @@ namespace {
 constexpr const char* rsa_explanation =
     "libssh2 1.10 signs with RSA keys only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse "
     "(they require rsa-sha2-256/512): use an ed25519 or ECDSA key, or backend::openssh";
+
+// libssh2's memory, wiped before it is released: its packet buffers hold the password, the
+// passphrase and the decoded private key in the clear while it logs in, and it frees them as
+// they are (malloc_usable_size covers the whole block, whatever was asked for).
+void* wiping_alloc(std::size_t count, void**) {
+  return std::malloc(count);
+}
+void wiping_free(void* block, void**) {
+  if (block == nullptr) return;
+  ::explicit_bzero(block, ::malloc_usable_size(block));
+  std::free(block);
+}
+void* wiping_realloc(void* block, std::size_t count, void** abstract) {
+  if (block == nullptr) return std::malloc(count);
+  void* moved = std::malloc(count);
+  if (moved == nullptr) return nullptr;
+  std::memcpy(moved, block, std::min(count, ::malloc_usable_size(block)));
+  wiping_free(block, abstract);
+  return moved;
+}
 
 void init_libssh2() {
   static std::once_flag once;
@@ -150,7 +174,8 @@ void ssh_session::reset() noexcept {
 ssh_session establish(const server_address& server, const options& opt) {
   init_libssh2();
   unique_fd sock = connect_tcp(server.host, server.port, opt.connect_timeout);
-  LIBSSH2_SESSION* raw = libssh2_session_init();
+  LIBSSH2_SESSION* raw =
+      libssh2_session_init_ex(&wiping_alloc, &wiping_free, &wiping_realloc, nullptr);
   if (raw == nullptr) fail(errc::ssh_failed, "libssh2_session_init failed");
   ssh_session session(std::move(sock), raw);
   libssh2_session_set_blocking(raw, 1);
@@ -178,7 +203,12 @@ ssh_session establish(const server_address& server, const options& opt) {
 
 bool libssh2_can_log_in(const server_address& server, const options& opt) {
   options without_password = opt;
+  ::explicit_bzero(without_password.password.data(), without_password.password.size());
   without_password.password.clear();
+  struct wipe_on_exit {  // the copy holds the passphrase too
+    std::string& secret;
+    ~wipe_on_exit() { ::explicit_bzero(secret.data(), secret.size()); }
+  } wipe{without_password.passphrase};
   try {
     ssh_session session = establish(server, without_password);
     return true;
