@@ -2,6 +2,8 @@
 // (a FIFO or /dev/zero never hangs the tool) and a regular file, or one clear line saying why not.
 #pragma once
 
+#include <CLI/CLI.hpp>
+
 #include <limits>
 #include <optional>
 #include <string>
@@ -9,6 +11,13 @@
 #include <zmqsec/core/file_read.hpp>
 
 namespace zmqsec::cli {
+
+/// For options naming a file or folder: an empty name is a mistake (a variable that was not set),
+/// never "the current folder" or "none".
+inline CLI::Validator not_empty() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string { return text.empty() ? "empty name" : ""; }, "");
+}
 
 /// Why path cannot be read as a regular file ("path: not a regular file (a FIFO)"), or nullopt
 /// if it can. Empty paths, and with may_be_missing paths that do not exist, are fine.

@@ -34,6 +34,7 @@
 #include <zmqsec/core/text.hpp>
 #include <zmqsec/error.hpp>
 
+#include "shorten.hpp"
 #include "stop_signals.hpp"
 
 namespace zmqsec::cli {
@@ -45,9 +46,10 @@ struct tool {
   int bad_input;     ///< bad usage, endpoint, key, certificate, ...
   int failure;       ///< what failed while running (sockets, the output, SSH)
 
-  /// "name: message" on stderr, the message made printable (it may quote network input).
+  /// "name: message" on stderr, the message made printable (it may quote network input) and
+  /// shortened (it may quote a huge argument).
   void report(std::string_view message) const {
-    std::cerr << name << ": " << core::printable(message) << '\n';
+    std::cerr << name << ": " << core::printable(shortened(message)) << '\n';
   }
 };
 

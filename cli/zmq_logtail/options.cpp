@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include "../common/endpoints.hpp"
+#include "../common/files.hpp"
 #include "../common/numbers.hpp"
 #include "../common/parse_arguments.hpp"
 
@@ -53,10 +54,12 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
       ->capture_default_str();
   app.add_option("--curve-server-key", opts.curve_server_key,
                  "The publisher's CURVE public key: Z85, or a certificate file holding it")
-      ->type_name("KEY|FILE");
+      ->type_name("KEY|FILE")
+      ->check(zmqsec::cli::not_empty());
   app.add_option("--curve-cert", opts.curve_cert,
                  "This subscriber's secret certificate (default: a fresh keypair)")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(zmqsec::cli::not_empty());
   app.add_option("-n,--count", opts.count, "Exit after N records (1 to 10^12)")
       ->type_name("N")
       ->check(zmqsec::cli::whole_number(1, max_count));

@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include "../common/endpoints.hpp"
+#include "../common/files.hpp"
 #include "../common/numbers.hpp"
 #include "../common/parse_arguments.hpp"
 
@@ -58,13 +59,16 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
       ->capture_default_str();
   app.add_option("--curve-server-key", opts.curve_server_key,
                  "The server's CURVE public key: Z85, or a certificate file holding it")
-      ->type_name("KEY|FILE");
+      ->type_name("KEY|FILE")
+      ->check(zmqsec::cli::not_empty());
   app.add_option("--cert", opts.cert,
                  "A secret certificate: this client's keys (default: a fresh keypair), or with "
                  "--bind the CURVE server's")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(zmqsec::cli::not_empty());
   app.add_option("--plain", opts.plain, "PLAIN credentials (with --bind: the one user allowed)")
-      ->type_name("USER:PASS");
+      ->type_name("USER:PASS")
+      ->check(zmqsec::cli::not_empty());
   app.add_flag("--json", opts.json, "Print one JSON object per event");
   app.add_option("-n,--count", opts.count, "Exit after N events (1 to 10^12)")
       ->type_name("N")

@@ -72,7 +72,8 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
       ->required();
   std::string keyfile;
   app.add_option("-i,--identity", keyfile, "Private key file (OpenSSH or PEM format)")
-      ->type_name("KEY");
+      ->type_name("KEY")
+      ->check(zmqsec::cli::not_empty());
   bool password_stdin = false, passphrase_stdin = false;
   auto* password = app.add_flag("--password-stdin", password_stdin,
                                 "Read the SSH password from standard input (one line)");
@@ -81,7 +82,8 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
   password->excludes(passphrase);
   std::string known_hosts;
   app.add_option("--known-hosts", known_hosts, "known_hosts file (default: ~/.ssh/known_hosts)")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(zmqsec::cli::not_empty());
   bool accept_new = false;
   app.add_flag("--accept-new", accept_new,
                "Trust a server key that known_hosts does not hold yet, and add it there");

@@ -297,7 +297,7 @@ TEST(logtail_test, text_mode_escapes_control_characters_from_the_network) {
   const auto r = tail.wait(10s);
   EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.out,
-            "app.ERROR caf\xc3\xa9 \\x1b[31mred\\x07\\r\\nfake.ERROR forged\n");
+            "app.ERROR caf\xc3\xa9 \\x1b[31mred\\x07\\x0d\\nfake.ERROR forged\n");
 }
 
 // A publisher that is not there: the tail says on stderr what it waits for, and stdout stays
