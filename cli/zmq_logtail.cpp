@@ -54,8 +54,7 @@ int tail(const options& opts, int stop_fd) {
       } catch (const zmq::error_t& e) {
         throw zmqsec::core::zmq_error(e.num(), "cannot connect to " + endpoint);
       }
-      std::cerr << "zmq-logtail: connecting to " << zmqsec::core::printable(endpoint)
-                << std::endl;
+      std::cerr << "zmq-logtail: connecting to " << zmqsec::core::printable(endpoint) << std::endl;
     }
   }
 

@@ -12,9 +12,8 @@ namespace zmqsec::cli {
 inline std::string shortened(std::string_view text, std::size_t max_size = 400) {
   if (text.size() <= max_size) return std::string(text);
   const std::size_t keep = max_size / 2;
-  return std::string(text.substr(0, keep)) + "[... " +
-         std::to_string(text.size() - 2 * keep) + " bytes ...]" +
-         std::string(text.substr(text.size() - keep));
+  return std::string(text.substr(0, keep)) + "[... " + std::to_string(text.size() - 2 * keep) +
+         " bytes ...]" + std::string(text.substr(text.size() - keep));
 }
 
 }  // namespace zmqsec::cli

@@ -38,8 +38,10 @@ void status_reporter::report(const zm::event& e) {
       if (!worth_saying(attempts)) return;
       // libzmq's event says nothing of why: a refusal, an unreachable host and a name that
       // does not resolve look the same.
-      say(e.endpoint, "not connected: refused, unreachable, or the name does not resolve "
-                      "(attempt " + std::to_string(attempts) + "; " + e.detail() + ")");
+      say(e.endpoint,
+          "not connected: refused, unreachable, or the name does not resolve "
+          "(attempt " +
+              std::to_string(attempts) + "; " + e.detail() + ")");
       return;
     }
     case event_type::handshake_succeeded:
@@ -49,8 +51,8 @@ void status_reporter::report(const zm::event& e) {
     case event_type::handshake_failed_no_detail:
     case event_type::handshake_failed_protocol:
     case event_type::handshake_failed_auth:
-      say(e.endpoint, "handshake failed: " + e.detail() +
-                          " (check --curve-server-key and --curve-cert)");
+      say(e.endpoint,
+          "handshake failed: " + e.detail() + " (check --curve-server-key and --curve-cert)");
       return;
     case event_type::disconnected:
       say(e.endpoint, "disconnected; reconnecting");

@@ -12,8 +12,7 @@ namespace {
 constexpr std::size_t max_ipc_path = 107;
 
 [[noreturn]] void refuse(std::string_view endpoint, const std::string& problem) {
-  throw zmqsec::error(errc::invalid_argument,
-                      "endpoint " + printable(endpoint) + ": " + problem);
+  throw zmqsec::error(errc::invalid_argument, "endpoint " + printable(endpoint) + ": " + problem);
 }
 
 void check_port(std::string_view endpoint, std::string_view port) {
@@ -67,7 +66,8 @@ void check_tcp(std::string_view endpoint, std::string_view address) {
 }  // namespace
 
 void check_endpoint(std::string_view endpoint) {
-  if (endpoint.empty()) refuse(endpoint, "empty (expected tcp://HOST:PORT, ipc://PATH or inproc://NAME)");
+  if (endpoint.empty())
+    refuse(endpoint, "empty (expected tcp://HOST:PORT, ipc://PATH or inproc://NAME)");
   for (const char c : endpoint) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f) refuse(endpoint, "holds a space or a control character");

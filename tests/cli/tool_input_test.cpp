@@ -82,10 +82,10 @@ std::vector<value> bad_values(kind k) {
 }
 
 struct row {
-  std::string tool;                // path of the binary
-  std::vector<std::string> args;   // "@VALUE" is replaced by the bad value
+  std::string tool;               // path of the binary
+  std::vector<std::string> args;  // "@VALUE" is replaced by the bad value
   kind what;
-  std::vector<int> statuses;       // the documented statuses for bad input
+  std::vector<int> statuses;  // the documented statuses for bad input
 };
 
 std::vector<row> table() {
@@ -106,8 +106,10 @@ std::vector<row> table() {
       {tail, {addr, "--count", "@VALUE"}, kind::count, {1}},
       {tail, {addr, "--color", "@VALUE"}, kind::word, {1}},
       {tail, {addr, "--curve-server-key", "@VALUE"}, kind::file, {1}},
-      {tail, {addr, "--curve-server-key", std::string(40, '0'), "--curve-cert", "@VALUE"},
-       kind::file, {1}},
+      {tail,
+       {addr, "--curve-server-key", std::string(40, '0'), "--curve-cert", "@VALUE"},
+       kind::file,
+       {1}},
       {mon, {"--connect", "@VALUE"}, kind::endpoint, {1}},
       {mon, {"--bind", "@VALUE"}, kind::endpoint, {1}},
       {mon, {"--connect", addr, "--count", "@VALUE"}, kind::count, {1}},
@@ -162,8 +164,8 @@ std::string tool_name(const std::string& path) {
 // Runs argv as user nobody (setpriv), so that a mode-0 file is unreadable even though the tests
 // run as root.
 process_result run_as_nobody(std::vector<std::string> argv) {
-  argv.insert(argv.begin(), {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup",
-                             "--clear-groups", "--"});
+  argv.insert(argv.begin(),
+              {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"});
   return zmqsec::testing::run_process(argv, 10s);
 }
 
@@ -175,14 +177,12 @@ TEST_P(tool_input_test, every_bad_value_gets_one_clear_line_and_the_documented_s
     for (const auto& a : r.args) argv.push_back(a == "@VALUE" ? resolve(v.text) : a);
     SCOPED_TRACE(v.name + ": " + testing::PrintToString(r.args));
     const auto started = std::chrono::steady_clock::now();
-    const process_result result = v.name == "unreadable"
-                                      ? run_as_nobody(argv)
-                                      : zmqsec::testing::run_process(argv, 10s);
+    const process_result result =
+        v.name == "unreadable" ? run_as_nobody(argv) : zmqsec::testing::run_process(argv, 10s);
     const auto took = std::chrono::steady_clock::now() - started;
     ASSERT_TRUE(result.exited()) << result;  // no hang, no crash
     EXPECT_LT(took, 3s) << result;
-    EXPECT_NE(std::find(r.statuses.begin(), r.statuses.end(), result.exit_code),
-              r.statuses.end())
+    EXPECT_NE(std::find(r.statuses.begin(), r.statuses.end(), result.exit_code), r.statuses.end())
         << result;
     EXPECT_EQ(result.out, "") << result;
     // One line "tool: ...", and at most the pointer to --help after it.
@@ -206,8 +206,7 @@ INSTANTIATE_TEST_SUITE_P(all_tools, tool_input_test, ::testing::ValuesIn(table()
 // Secrets given the only way a tool takes them never show in what it says about bad input.
 TEST(tool_input_secret_test, a_bad_option_beside_a_secret_never_echoes_it) {
   const auto r = zmqsec::testing::run_process(
-      {ZMQ_MONITOR_PATH, "--connect", "tcp://127.0.0.1:99999", "--plain", "admin:" + secret},
-      10s);
+      {ZMQ_MONITOR_PATH, "--connect", "tcp://127.0.0.1:99999", "--plain", "admin:" + secret}, 10s);
   EXPECT_EQ(r.exit_code, 1) << r;
   EXPECT_EQ(r.err.find(secret), std::string::npos) << r;
   const auto t = zmqsec::testing::run_process(

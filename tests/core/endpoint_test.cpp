@@ -49,8 +49,9 @@ TEST(endpoint_test, refuses_ports_libzmq_would_wrap) {
 TEST(endpoint_test, refuses_malformed_endpoints) {
   EXPECT_EQ(problem(""),
             "endpoint : empty (expected tcp://HOST:PORT, ipc://PATH or inproc://NAME)");
-  EXPECT_EQ(problem("127.0.0.1:5556"), "endpoint 127.0.0.1:5556: expected TRANSPORT://ADDRESS "
-                                       "(tcp://HOST:PORT, ipc://PATH, inproc://NAME)");
+  EXPECT_EQ(problem("127.0.0.1:5556"),
+            "endpoint 127.0.0.1:5556: expected TRANSPORT://ADDRESS "
+            "(tcp://HOST:PORT, ipc://PATH, inproc://NAME)");
   EXPECT_EQ(problem("tcp://127.0.0.1"),
             "endpoint tcp://127.0.0.1: the port is missing (HOST:PORT)");
   EXPECT_EQ(problem("tcp://127.0.0.1:"),

@@ -51,8 +51,7 @@ TEST(logtail_test, prints_topic_and_message_of_each_record) {
   // One record, one line: a line end inside a message is shown escaped.
   EXPECT_EQ(r.out, "myapp.INFO hello\nmyapp.WARNING.disk low space\nmyapp.ERROR two\\nlines\n");
   // What it waited for goes to stderr, never among the records.
-  EXPECT_TRUE(r.err.starts_with("zmq-logtail: connecting to " + sink->last_endpoint() + "\n"))
-      << r;
+  EXPECT_TRUE(r.err.starts_with("zmq-logtail: connecting to " + sink->last_endpoint() + "\n")) << r;
   EXPECT_EQ(r.err.find("hello"), std::string::npos) << r;
 }
 
@@ -296,8 +295,7 @@ TEST(logtail_test, text_mode_escapes_control_characters_from_the_network) {
   spdlog::logger("app", sink).error("caf\xc3\xa9 \x1b[31mred\x07\r\nfake.ERROR forged");
   const auto r = tail.wait(10s);
   EXPECT_EQ(r.exit_code, 0) << r;
-  EXPECT_EQ(r.out,
-            "app.ERROR caf\xc3\xa9 \\x1b[31mred\\x07\\x0d\\nfake.ERROR forged\n");
+  EXPECT_EQ(r.out, "app.ERROR caf\xc3\xa9 \\x1b[31mred\\x07\\x0d\\nfake.ERROR forged\n");
 }
 
 // A publisher that is not there: the tail says on stderr what it waits for, and stdout stays
@@ -314,9 +312,10 @@ TEST(logtail_test, says_on_stderr_that_it_cannot_connect_yet) {
   const auto r = tail.wait(10s);
   EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.out, "");
-  EXPECT_TRUE(r.err.starts_with("zmq-logtail: connecting to " + endpoint + "\nzmq-logtail: " +
-                                endpoint + ": not connected: refused, unreachable, or the name "
-                                           "does not resolve (attempt 1; retry in "))
+  EXPECT_TRUE(r.err.starts_with("zmq-logtail: connecting to " + endpoint +
+                                "\nzmq-logtail: " + endpoint +
+                                ": not connected: refused, unreachable, or the name "
+                                "does not resolve (attempt 1; retry in "))
       << r;
 }
 

@@ -261,11 +261,10 @@ TEST(proxy_test, stops_promptly_when_destroyed) {
 // Endpoints libzmq would reinterpret (a port past 65535 wraps) are refused by the library before
 // the socket binds or connects anything.
 TEST(subscriber_test, refuses_malformed_endpoints_before_binding_anything) {
-  for (const auto& config :
-       {zmqsec::logging::subscriber_config{.bind = {"tcp://127.0.0.1:99999"}},
-        zmqsec::logging::subscriber_config{.connect = {"tcp://127.0.0.1:-1"}},
-        zmqsec::logging::subscriber_config{.connect = {"tcp://127.0.0.1"},
-                                           .bind = {"tcp://127.0.0.1:*"}}}) {
+  for (const auto& config : {zmqsec::logging::subscriber_config{.bind = {"tcp://127.0.0.1:99999"}},
+                             zmqsec::logging::subscriber_config{.connect = {"tcp://127.0.0.1:-1"}},
+                             zmqsec::logging::subscriber_config{.connect = {"tcp://127.0.0.1"},
+                             .bind = {"tcp://127.0.0.1:*"}}}) {
     try {
       zmqsec::logging::subscriber sub(config);
       ADD_FAILURE() << "accepted";

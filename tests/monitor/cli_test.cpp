@@ -245,16 +245,16 @@ TEST(zmq_monitor_test, its_own_user_cannot_take_a_core_while_it_holds_a_password
   const std::string password = "pw-" + std::to_string(::getpid()) + "-never-in-a-core";
   zmqsec::testing::temp_dir dir;
   ::chmod(dir.path().c_str(), 0777);
-  const std::vector<std::string> as_nobody{"/usr/bin/setpriv", "--reuid=nobody",
-                                           "--regid=nogroup", "--clear-groups", "--"};
+  const std::vector<std::string> as_nobody{"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup",
+                                           "--clear-groups", "--"};
   auto argv = as_nobody;
   argv.insert(argv.end(),
               {ZMQ_MONITOR_PATH, "--connect", "tcp://127.0.0.1:1", "--plain", "admin:" + password});
   zmqsec::testing::child_process tool(argv);
   ASSERT_TRUE(tool.wait_for_output("CONNECT", std::chrono::seconds(10))) << tool.wait({});
   auto gcore = as_nobody;
-  gcore.insert(gcore.end(), {"/usr/bin/gcore", "-o", (dir / "core").string(),
-                             std::to_string(tool.pid())});
+  gcore.insert(gcore.end(),
+               {"/usr/bin/gcore", "-o", (dir / "core").string(), std::to_string(tool.pid())});
   const auto r = zmqsec::testing::run_process(gcore, std::chrono::seconds(60));
   const auto core = dir / ("core." + std::to_string(tool.pid()));
   EXPECT_FALSE(std::filesystem::exists(core)) << r;

@@ -145,10 +145,10 @@ TEST_F(tunnel_hardening_test, sigterm_stops_it_within_a_second_while_it_opens_th
     silent_server server;
     zmq::socket_t rep(ctx, zmq::socket_type::rep);
     const auto addr = zmqsec::testing::bind_loopback(rep);
-    child_process t(tool({addr, "root@127.0.0.1:" + std::to_string(server.port), "-i",
-                          sshd.user_key("ed25519").string(), "--known-hosts",
-                          sshd.known_hosts().string(), "--backend", backend,
-                          "--connect-timeout", "60"}));
+    child_process t(
+        tool({addr, "root@127.0.0.1:" + std::to_string(server.port), "-i",
+              sshd.user_key("ed25519").string(), "--known-hosts", sshd.known_hosts().string(),
+              "--backend", backend, "--connect-timeout", "60"}));
     ASSERT_TRUE(server.wait_for_client(20s)) << t.wait(1s);
     const auto signalled = std::chrono::steady_clock::now();
     t.send_signal(SIGTERM);

@@ -60,8 +60,8 @@ void check_files(const options& opt) {
 bool is_rsa_key(const std::filesystem::path& keyfile) {
   try {
     // A .pub beside the key is only a hint: one that cannot be read is passed over.
-    const auto pub = core::read_regular_file<std::string>(keyfile.string() + ".pub",
-                                                          max_key_file_size);
+    const auto pub =
+        core::read_regular_file<std::string>(keyfile.string() + ".pub", max_key_file_size);
     const auto start = pub.find_first_not_of(" \t\r\n");
     if (start != std::string::npos) {
       const auto end = pub.find_first_of(" \t\r\n", start);
