@@ -11,12 +11,16 @@
 #include <new>
 #include <system_error>
 
+#include <zmqsec/core/no_core_dumps.hpp>
+
 #include "zmq_cert/command_line.hpp"
 #include "zmq_cert/report.hpp"
 
 int main(int argc, char** argv) {
   using namespace zmqsec::cli;
   try {
+    // Secret keys pass through memory: no core dump or debugger sees them (it runs briefly).
+    const zmqsec::core::no_core_dumps no_dumps;
     const int status = run_command_line(argc, argv);
     std::cout.flush();
     if (!std::cout) {

@@ -10,8 +10,10 @@
 #include <zmq.h>
 
 #include <iostream>
+#include <optional>
 #include <string>
 
+#include <zmqsec/core/no_core_dumps.hpp>
 #include <zmqsec/monitor/auth_correlation.hpp>
 #include <zmqsec/monitor/monitor_socket.hpp>
 
@@ -26,6 +28,12 @@ using namespace zmqsec::monitor_tool;
 namespace zm = zmqsec::monitor;
 
 int run(const options& opts, int stop_fd) {
+  // A PLAIN password or a CURVE secret key (libzmq keeps its own copy in the socket's options)
+  // stays out of core dumps and debuggers while the tool runs (core/no_core_dumps.hpp).
+  std::optional<zmqsec::core::no_core_dumps> no_dumps;
+  if (!opts.plain.empty() || !opts.cert.empty() || !opts.curve_server_key.empty()) {
+    no_dumps.emplace();
+  }
   zmq::context_t context;
   zm::auth_correlator correlator;
   zmq::socket_t socket(context, socket_type_of(opts.type));

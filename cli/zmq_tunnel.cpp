@@ -15,11 +15,13 @@
 #include <iostream>
 #include <string>
 
+#include <zmqsec/core/no_core_dumps.hpp>
 #include <zmqsec/error.hpp>
 #include <zmqsec/tunnel/error.hpp>
 #include <zmqsec/tunnel/open.hpp>
 
 #include "common/tool.hpp"
+#include "zmq_tunnel/opening.hpp"
 #include "zmq_tunnel/options.hpp"
 #include "zmq_tunnel/secret_input.hpp"
 
@@ -49,6 +51,9 @@ bool session_lost(const zt::tunnel& t, const zt::options& opt, clock_type::time_
 }
 
 int run(options& opts, int stop_fd) {
+  // The password, the passphrase and the SSH session's keys stay out of core dumps and
+  // debuggers for as long as the tool runs (see core/no_core_dumps.hpp).
+  const zmqsec::core::no_core_dumps no_dumps;
   zt::options& topt = opts.tunnel;
   if (opts.secret != secret_source::none) {
     const bool password = opts.secret == secret_source::password_stdin;
@@ -56,20 +61,9 @@ int run(options& opts, int stop_fd) {
     take_secret(password ? topt.password : topt.passphrase, secret);
   }
   const auto started = clock_type::now();  // before open: the idle timeout starts there
-  auto opened = [&] {
-    try {
-      auto r = zt::open_tunnel(opts.address, opts.server, topt);
-      wipe(topt.password);
-      wipe(topt.passphrase);
-      return r;
-    } catch (...) {
-      wipe(topt.password);
-      wipe(topt.passphrase);
-      throw;
-    }
-  }();
-  auto& [url, t] = opened;
-  if (zmqsec::cli::stop_signalled(stop_fd)) return exit_success;  // stopped while opening
+  auto opened = open_unless_stopped(opts, stop_fd);
+  if (!opened) return exit_success;  // stopped while opening
+  auto& [url, t] = *opened;
   std::cout << url << '\n' << std::flush;
   if (!std::cout) {
     report_error("cannot write to standard output");

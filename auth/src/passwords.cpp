@@ -1,14 +1,10 @@
 // PLAIN password tables: parsing (files and in-memory lists), constant-time checks.
 #include <zmqsec/auth/passwords.hpp>
-#include <zmqsec/detail/unique_fd.hpp>
+#include <zmqsec/core/file_read.hpp>
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <array>
-#include <cerrno>
 #include <string>
 #include <unordered_map>
 
@@ -287,51 +283,15 @@ std::size_t password_table::size() const noexcept {
 
 // ---- load_password_file -------------------------------------------------------------------------
 
-namespace {
-
-using zmqsec::detail::unique_fd;
-
-[[noreturn]] void io_error(const std::filesystem::path& path, int err, const char* what) {
-  std::error_code code(err, std::generic_category());
-  throw password_file_error(code, path, 0, std::string(what) + ": " + code.message());
-}
-
-}  // namespace
-
 password_table load_password_file(const std::filesystem::path& path) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
-  unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (fd.get() < 0) io_error(path, errno, "cannot open");
-  struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) io_error(path, errno, "cannot stat");
-  if (!S_ISREG(info.st_mode)) {
-    throw password_file_error(make_error_code(errc::invalid_argument), path, 0,
-                              "not a regular file");
-  }
-  auto too_large = [&] {
-    return password_file_error(make_error_code(errc::invalid_argument), path, 0,
-                               "larger than " + std::to_string(max_password_file_size) + " bytes");
-  };
-  if (static_cast<std::uintmax_t>(info.st_size) > max_password_file_size) throw too_large();
-
+  // core's reader: never blocks on a FIFO or device, regular files only, bounded.
   secret_string text;
-  text.resize(static_cast<std::size_t>(info.st_size) + 1);  // +1 to see growth while reading
-  std::size_t size = 0;
-  for (;;) {
-    if (size == text.size()) {
-      if (text.size() > max_password_file_size) throw too_large();
-      text.resize(std::min(text.size() * 2, max_password_file_size + 1));
-    }
-    const ssize_t n = ::read(fd.get(), text.data() + size, text.size() - size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      io_error(path, errno, "cannot read");
-    }
-    if (n == 0) break;
-    size += static_cast<std::size_t>(n);
+  try {
+    text = core::read_regular_file<secret_string>(path, max_password_file_size);
+  } catch (const core::file_read_error& e) {
+    throw password_file_error(e.code(), path, 0, e.reason());
   }
-  if (size > max_password_file_size) throw too_large();
-  return password_table::parse(std::string_view(text.data(), size), path);
+  return password_table::parse(std::string_view(text.data(), text.size()), path);
 }
 
 }  // namespace zmqsec::auth

@@ -9,6 +9,7 @@
 #include <string>
 
 #include <zmqsec/certs/keys.hpp>
+#include <zmqsec/core/file_read.hpp>
 #include <zmqsec/detail/unique_fd.hpp>
 #include <zmqsec/error.hpp>
 
@@ -64,36 +65,7 @@ void sync_folder(const std::filesystem::path& folder) {
 }  // namespace
 
 secret_string read_small_file(const std::filesystem::path& path, std::size_t max_size) {
-  const std::string name = path.string();
-  unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (fd.get() < 0) throw zmqsec::error::from_errno(errno, "cannot open " + name);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) throw zmqsec::error::from_errno(errno, "cannot stat " + name);
-  if (!S_ISREG(st.st_mode)) {
-    throw zmqsec::error(errc::invalid_argument, name + ": not a regular file");
-  }
-  if (static_cast<std::size_t>(st.st_size) > max_size) {
-    throw zmqsec::error(errc::invalid_argument,
-                        name + ": file too large (" + std::to_string(st.st_size) +
-                            " bytes, at most " + std::to_string(max_size) + ")");
-  }
-  secret_string content;
-  content.resize(static_cast<std::size_t>(st.st_size));
-  std::size_t have = 0;
-  // The file may grow or shrink while we read: stop at EOF and refuse to exceed max_size.
-  for (;;) {
-    if (have == content.size()) {
-      if (content.size() >= max_size) break;
-      content.resize(std::min(max_size, content.size() + 4096));
-    }
-    ssize_t n = ::read(fd.get(), content.data() + have, content.size() - have);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw zmqsec::error::from_errno(errno, "cannot read " + name);
-    if (n == 0) break;
-    have += static_cast<std::size_t>(n);
-  }
-  content.resize(have);
-  return content;
+  return core::read_regular_file<secret_string>(path, max_size);
 }
 
 void write_file_atomically(const std::filesystem::path& target, std::string_view content,

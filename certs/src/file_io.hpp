@@ -14,9 +14,10 @@ namespace zmqsec::certs::detail {
 /// Largest file read_small_file accepts: certificates are a few hundred bytes.
 inline constexpr std::size_t max_certificate_file_size = 1 << 20;
 
-/// Reads a regular file of at most max_size bytes into memory that is wiped when released.
-/// Throws zmqsec::error with the errno for I/O failures, invalid_argument for a file that is
-/// not regular or too large.
+/// Reads a regular file of at most max_size bytes into memory that is wiped when released
+/// (core::read_regular_file: never blocks on a FIFO or a device). Throws core::file_read_error
+/// ("path: reason"): the errno for I/O failures, invalid_argument for a file that is not regular
+/// or too large.
 secret_string read_small_file(const std::filesystem::path& path, std::size_t max_size);
 
 /// Writes content to target atomically: a new temporary file in the same folder, created with

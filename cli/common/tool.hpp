@@ -23,15 +23,18 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <iostream>
 #include <new>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <zmqsec/core/text.hpp>
 #include <zmqsec/error.hpp>
 
+#include "shorten.hpp"
 #include "stop_signals.hpp"
 
 namespace zmqsec::cli {
@@ -43,9 +46,10 @@ struct tool {
   int bad_input;     ///< bad usage, endpoint, key, certificate, ...
   int failure;       ///< what failed while running (sockets, the output, SSH)
 
-  /// "name: message" on stderr, the message made printable (it may quote network input).
+  /// "name: message" on stderr, the message made printable (it may quote network input) and
+  /// shortened (it may quote a huge argument).
   void report(std::string_view message) const {
-    std::cerr << name << ": " << core::printable(message) << '\n';
+    std::cerr << name << ": " << core::printable(shortened(message)) << '\n';
   }
 };
 
@@ -82,14 +86,14 @@ inline int run_until_stopped(const tool& t, const std::function<int(int stop_fd)
 }
 
 /// The tool's loop: runs step() (read what is waiting, print it), flushes standard output, then
-/// waits until work (a readable socket, or wait_ms passing: -1 waits for the socket alone) or a
-/// stop signal. Returns step()'s status once it gives one, success on a stop signal, failure when
-/// the output or the poll fails. work may be null (a tool without a socket: wait_ms then says how
-/// often step() runs).
-inline int poll_until_stopped(const tool& t, int stop_fd, void* work, long wait_ms,
-                              const std::function<std::optional<int>()>& step) {
-  zmq_pollitem_t items[2] = {{nullptr, stop_fd, ZMQ_POLLIN, 0}, {work, 0, ZMQ_POLLIN, 0}};
-  const int count = work == nullptr ? 1 : 2;
+/// waits until work (a readable socket of works, or wait_ms passing: -1 waits for the sockets
+/// alone) or a stop signal. Returns step()'s status once it gives one, success on a stop signal,
+/// failure when the output or the poll fails. works may be empty (a tool without a socket:
+/// wait_ms then says how often step() runs).
+inline int poll_until_stopped(const tool& t, int stop_fd, std::initializer_list<void*> works,
+                              long wait_ms, const std::function<std::optional<int>()>& step) {
+  std::vector<zmq_pollitem_t> items{{nullptr, stop_fd, ZMQ_POLLIN, 0}};
+  for (void* work : works) items.push_back({work, 0, ZMQ_POLLIN, 0});
   for (;;) {
     if (const auto status = step()) {
       std::cout.flush();
@@ -99,12 +103,20 @@ inline int poll_until_stopped(const tool& t, int stop_fd, void* work, long wait_
       t.report("cannot write to standard output");
       return t.failure;
     }
-    if (zmq_poll(items, count, wait_ms) < 0 && zmq_errno() != EINTR) {
+    if (zmq_poll(items.data(), static_cast<int>(items.size()), wait_ms) < 0 &&
+        zmq_errno() != EINTR) {
       t.report(std::string("poll failed: ") + zmq_strerror(zmq_errno()));
       return t.failure;
     }
     if ((items[0].revents & ZMQ_POLLIN) != 0) return t.success;
   }
+}
+
+/// The same with one socket, or none (work null).
+inline int poll_until_stopped(const tool& t, int stop_fd, void* work, long wait_ms,
+                              const std::function<std::optional<int>()>& step) {
+  if (work == nullptr) return poll_until_stopped(t, stop_fd, {}, wait_ms, step);
+  return poll_until_stopped(t, stop_fd, {work}, wait_ms, step);
 }
 
 /// Whether a stop signal is waiting on stop_fd (for a tool between long steps).

@@ -12,6 +12,7 @@
 
 #include <zmqsec/certs/keys.hpp>
 
+#include "../common/files.hpp"
 #include "commands.hpp"
 #include "report.hpp"
 
@@ -64,7 +65,9 @@ void add_generate(CLI::App& app, command_list& commands) {
   sub->add_option("NAME", args->name,
                   "Certificate name; the files are NAME.key and NAME.key_secret")
       ->required();
-  sub->add_option("--dir", *dir, "Existing folder to write to")->capture_default_str();
+  sub->add_option("--dir", *dir, "Existing folder to write to")
+      ->capture_default_str()
+      ->check(not_empty());
   sub->add_option("--meta", args->meta, "Metadata entry; repeat for more")
       ->type_name("KEY=VALUE")
       ->allow_extra_args(false);

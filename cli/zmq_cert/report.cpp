@@ -6,14 +6,17 @@
 #include <zmqsec/core/text.hpp>
 #include <zmqsec/error.hpp>
 
+#include "../common/shorten.hpp"
+
 namespace zmqsec::cli {
 
 void report_error(std::string_view message) {
-  std::cerr << "zmq-cert: " << core::printable(message) << '\n';
+  std::cerr << "zmq-cert: " << core::printable(shortened(message)) << '\n';
 }
 
 void report_error(std::string_view subject, std::string_view reason) {
-  std::cerr << "zmq-cert: " << core::printable(subject) << ": " << core::printable(reason) << '\n';
+  std::cerr << "zmq-cert: " << core::printable(shortened(subject)) << ": "
+            << core::printable(shortened(reason)) << '\n';
 }
 
 int exit_code_for(const std::system_error& e) noexcept {

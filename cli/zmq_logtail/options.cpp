@@ -1,5 +1,8 @@
 #include "options.hpp"
 
+#include "../common/endpoints.hpp"
+#include "../common/files.hpp"
+#include "../common/numbers.hpp"
 #include "../common/parse_arguments.hpp"
 
 #include <CLI/CLI.hpp>
@@ -51,11 +54,15 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
       ->capture_default_str();
   app.add_option("--curve-server-key", opts.curve_server_key,
                  "The publisher's CURVE public key: Z85, or a certificate file holding it")
-      ->type_name("KEY|FILE");
+      ->type_name("KEY|FILE")
+      ->check(zmqsec::cli::not_empty());
   app.add_option("--curve-cert", opts.curve_cert,
                  "This subscriber's secret certificate (default: a fresh keypair)")
-      ->type_name("FILE");
-  app.add_option("-n,--count", opts.count, "Exit after N records")->type_name("N");
+      ->type_name("FILE")
+      ->check(zmqsec::cli::not_empty());
+  app.add_option("-n,--count", opts.count, "Exit after N records (1 to 10^12)")
+      ->type_name("N")
+      ->check(zmqsec::cli::whole_number(1, max_count));
 
   if (const auto status = zmqsec::cli::parse_arguments(app, argc, argv, "zmq-logtail", report_error,
                                                        exit_success, exit_bad_input)) {
@@ -66,6 +73,10 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
                                   : color_mode::automatic;
   if (!opts.curve_cert.empty() && opts.curve_server_key.empty()) {
     report_error("--curve-cert needs --curve-server-key");
+    return exit_bad_input;
+  }
+  if (const auto problem = zmqsec::cli::bad_endpoint(opts.endpoints)) {
+    report_error(*problem);
     return exit_bad_input;
   }
   return std::nullopt;

@@ -23,6 +23,9 @@ struct options {
   std::uint64_t count = 0;       ///< exit after this many records; 0: run until stopped
 };
 
+/// The largest --count.
+inline constexpr std::uint64_t max_count = 1'000'000'000'000;
+
 inline constexpr int exit_success = 0;
 inline constexpr int exit_bad_input = 1;  ///< bad usage, endpoint, key or certificate
 inline constexpr int exit_failure = 2;    ///< a socket or the output failed while running

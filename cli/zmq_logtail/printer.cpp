@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include <zmqsec/core/text.hpp>
+
 namespace zmqsec::logtail {
 namespace {
 
@@ -44,13 +46,16 @@ void printer::print(const logging::record& r) {
     out_ << r.to_json() << '\n';
     return;
   }
+  // Topic and message come from the network: control characters (a terminal's escape
+  // sequences, line ends that would forge records) are shown escaped, UTF-8 kept.
+  const std::string topic = core::printable(r.topic);
   const std::string_view color = color_ ? level_color(r.level) : std::string_view();
   if (color.empty()) {
-    out_ << r.topic;
+    out_ << topic;
   } else {
-    out_ << color << r.topic << reset;
+    out_ << color << topic << reset;
   }
-  out_ << ' ' << r.message() << '\n';
+  out_ << ' ' << core::printable(r.message()) << '\n';
 }
 
 }  // namespace zmqsec::logtail

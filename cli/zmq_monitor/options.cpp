@@ -1,5 +1,8 @@
 #include "options.hpp"
 
+#include "../common/endpoints.hpp"
+#include "../common/files.hpp"
+#include "../common/numbers.hpp"
 #include "../common/parse_arguments.hpp"
 
 #include <CLI/CLI.hpp>
@@ -56,15 +59,20 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
       ->capture_default_str();
   app.add_option("--curve-server-key", opts.curve_server_key,
                  "The server's CURVE public key: Z85, or a certificate file holding it")
-      ->type_name("KEY|FILE");
+      ->type_name("KEY|FILE")
+      ->check(zmqsec::cli::not_empty());
   app.add_option("--cert", opts.cert,
                  "A secret certificate: this client's keys (default: a fresh keypair), or with "
                  "--bind the CURVE server's")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(zmqsec::cli::not_empty());
   app.add_option("--plain", opts.plain, "PLAIN credentials (with --bind: the one user allowed)")
-      ->type_name("USER:PASS");
+      ->type_name("USER:PASS")
+      ->check(zmqsec::cli::not_empty());
   app.add_flag("--json", opts.json, "Print one JSON object per event");
-  app.add_option("-n,--count", opts.count, "Exit after N events")->type_name("N");
+  app.add_option("-n,--count", opts.count, "Exit after N events (1 to 10^12)")
+      ->type_name("N")
+      ->check(zmqsec::cli::whole_number(1, 1'000'000'000'000));
   std::vector<std::string> names;
   app.add_option("-e,--event", names,
                  "Print only events named NAME (CONNECTED, HANDSHAKE_FAILED_AUTH, ...); repeat "
@@ -82,6 +90,10 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
   }
   opts.bind = !bind_at.empty();
   opts.endpoint = opts.bind ? bind_at : connect_to;
+  if (const auto problem = zmqsec::cli::bad_endpoint({opts.endpoint})) {
+    report_error(*problem);
+    return exit_bad_input;
+  }
   if (!opts.plain.empty() && opts.plain.find(':') == std::string::npos) {
     report_error("--plain takes USER:PASS");
     return exit_bad_input;

@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "../common/files.hpp"
+#include "../common/numbers.hpp"
 #include "../common/parse_arguments.hpp"
 
 #include <CLI/CLI.hpp>
@@ -71,7 +73,7 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
   std::string keyfile;
   app.add_option("-i,--identity", keyfile, "Private key file (OpenSSH or PEM format)")
       ->type_name("KEY")
-      ->check(CLI::ExistingFile);
+      ->check(zmqsec::cli::not_empty());
   bool password_stdin = false, passphrase_stdin = false;
   auto* password = app.add_flag("--password-stdin", password_stdin,
                                 "Read the SSH password from standard input (one line)");
@@ -80,7 +82,8 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
   password->excludes(passphrase);
   std::string known_hosts;
   app.add_option("--known-hosts", known_hosts, "known_hosts file (default: ~/.ssh/known_hosts)")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(zmqsec::cli::not_empty());
   bool accept_new = false;
   app.add_flag("--accept-new", accept_new,
                "Trust a server key that known_hosts does not hold yet, and add it there");
@@ -94,15 +97,16 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
                  "Close once no forwarded connection is in use, but not before S seconds "
                  "(0: run until stopped)")
       ->type_name("S")
-      ->check(CLI::Range(0.0, 1.0e7));
+      ->check(zmqsec::cli::decimal_number(0.0, 1.0e7));
   app.add_option("--local-port", opts.tunnel.local_port,
                  "The local port on 127.0.0.1 (default 0: a free one the system picks)")
-      ->type_name("PORT");
+      ->type_name("PORT")
+      ->check(zmqsec::cli::whole_number(0, 65535));
   double connect_timeout = 10;
   app.add_option("--connect-timeout", connect_timeout,
                  "The longest connecting and logging in may take, in seconds")
       ->type_name("S")
-      ->check(CLI::Range(0.1, 1.0e6))
+      ->check(zmqsec::cli::decimal_number(0.1, 1.0e6))
       ->capture_default_str();
 
   if (const auto status = zmqsec::cli::parse_arguments(app, argc, argv, "zmq-tunnel", report_error,
@@ -116,6 +120,15 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
   } catch (const zmqsec::error& e) {
     report_error(e.what());
     return exit_bad_input;
+  }
+  // Files are checked before any SSH work: one that is missing, not a regular file (a FIFO,
+  // /dev/zero, a folder) or unreadable is bad input; the library reads them bounded later.
+  for (const auto& [file, may_be_missing] :
+       {std::pair{keyfile, false}, std::pair{known_hosts, true}}) {
+    if (const auto problem = zmqsec::cli::unreadable_file(file, may_be_missing)) {
+      report_error(*problem);
+      return exit_bad_input;
+    }
   }
   if (password_stdin) opts.secret = secret_source::password_stdin;
   if (passphrase_stdin) {

@@ -1,5 +1,6 @@
 #include "sockets.hpp"
 
+#include <zmqsec/core/endpoint.hpp>
 #include <zmqsec/core/zmq_error.hpp>
 
 namespace zmqsec::logging::detail {
@@ -12,6 +13,17 @@ zmqsec::error socket_error(std::string_view component, const zmq::error_t& e,
 std::vector<std::string> bind_and_connect(zmq::socket_t& socket, std::string_view component,
                                           const std::vector<std::string>& bind,
                                           const std::vector<std::string>& connect) {
+  // Every endpoint is checked before the first bind: libzmq would wrap a port past 65535, and a
+  // bad one must not leave the socket half set up.
+  for (const auto* list : {&bind, &connect}) {
+    for (const auto& endpoint : *list) {
+      try {
+        core::check_endpoint(endpoint);
+      } catch (const zmqsec::error& e) {
+        throw zmqsec::error(e.code(), std::string(component) + ": " + e.what());
+      }
+    }
+  }
   std::vector<std::string> bound;
   for (const auto& endpoint : bind) {
     try {

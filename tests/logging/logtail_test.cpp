@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <zmqsec/certs/certificate.hpp>
+#include <zmqsec/certs/keys.hpp>
 #include <zmqsec/logging.hpp>
 
 #include "../cli/json.hpp"
@@ -47,8 +48,11 @@ TEST(logtail_test, prints_topic_and_message_of_each_record) {
   log.error("two\nlines");
   const auto r = tail.wait(10s);
   EXPECT_EQ(r.exit_code, 0) << r;
-  EXPECT_EQ(r.out, "myapp.INFO hello\nmyapp.WARNING.disk low space\nmyapp.ERROR two\nlines\n");
-  EXPECT_EQ(r.err, "");
+  // One record, one line: a line end inside a message is shown escaped.
+  EXPECT_EQ(r.out, "myapp.INFO hello\nmyapp.WARNING.disk low space\nmyapp.ERROR two\\nlines\n");
+  // What it waited for goes to stderr, never among the records.
+  EXPECT_TRUE(r.err.starts_with("zmq-logtail: connecting to " + sink->last_endpoint() + "\n")) << r;
+  EXPECT_EQ(r.err.find("hello"), std::string::npos) << r;
 }
 
 TEST(logtail_test, colours_levels_when_asked) {
@@ -181,7 +185,8 @@ TEST(logtail_test, ctrl_c_ends_it_cleanly_with_everything_printed) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
     EXPECT_EQ(r.exit_code, 0) << "signal " << sig << r;
     EXPECT_EQ(r.out, "svc.INFO last words\n");
-    EXPECT_EQ(r.err, "");
+    EXPECT_TRUE(r.err.starts_with("zmq-logtail: connecting to " + sink->last_endpoint() + "\n"))
+        << r;
   }
 }
 
@@ -278,4 +283,69 @@ TEST(logtail_test, help_and_version) {
   }
   spawned_process version(logtail({"--version"}));
   EXPECT_EQ(version.wait(10s).out, "zmq-logtail " ZMQSEC_VERSION "\n");
+}
+
+// Records come from the network: terminal escapes and line ends in a topic or a message are
+// shown escaped in text mode (a publisher cannot clear the screen, recolour it or forge a
+// record), UTF-8 stays readable.
+TEST(logtail_test, text_mode_escapes_control_characters_from_the_network) {
+  auto sink = sink_for_tail("app");
+  spawned_process tail(logtail({sink->last_endpoint(), "--count", "1", "--color", "never"}));
+  ASSERT_TRUE(sink->wait_for_subscriptions(1, 10s));
+  spdlog::logger("app", sink).error("caf\xc3\xa9 \x1b[31mred\x07\r\nfake.ERROR forged");
+  const auto r = tail.wait(10s);
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, "app.ERROR caf\xc3\xa9 \\x1b[31mred\\x07\\x0d\\nfake.ERROR forged\n");
+}
+
+// A publisher that is not there: the tail says on stderr what it waits for, and stdout stays
+// for records.
+TEST(logtail_test, says_on_stderr_that_it_cannot_connect_yet) {
+  zmq::context_t ctx;
+  zmq::socket_t probe(ctx, zmq::socket_type::rep);
+  const std::string endpoint = zmqsec::testing::bind_loopback(probe);
+  probe.close();  // nothing listens there any more: connections are refused
+  spawned_process tail(logtail({endpoint}));
+  ASSERT_TRUE(tail.wait_for_error_output("not connected: refused, unreachable", 10s))
+      << tail.wait(1s);
+  tail.send_signal(SIGTERM);
+  const auto r = tail.wait(10s);
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(r.err.starts_with("zmq-logtail: connecting to " + endpoint +
+                                "\nzmq-logtail: " + endpoint +
+                                ": not connected: refused, unreachable, or the name "
+                                "does not resolve (attempt 1; retry in "))
+      << r;
+}
+
+// A CURVE publisher whose key the tail does not have: the failed handshake is reported, with
+// libzmq's reason, instead of silence.
+TEST(logtail_test, says_on_stderr_when_the_handshake_fails) {
+  curve_stream stream;
+  const auto other = zmqsec::certs::generate_keypair();
+  spawned_process tail(logtail({stream.endpoint, "--curve-server-key", other.public_key.z85()}));
+  ASSERT_TRUE(tail.wait_for_error_output(": handshake failed: ", 10s)) << tail.wait(1s);
+  tail.send_signal(SIGTERM);
+  const auto r = tail.wait(10s);
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, "");
+}
+
+// Endpoints libzmq would reinterpret, and counts that would run unbounded, are usage errors.
+TEST(logtail_test, out_of_range_ports_and_counts_are_usage_errors) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--bind", "tcp://127.0.0.1:99999"},
+           {"tcp://127.0.0.1:-1"},
+           {"tcp://127.0.0.1"},
+           {"tcp://127.0.0.1:1", "--count", "-1"},
+           {"tcp://127.0.0.1:1", "--count", ""},
+           {"tcp://127.0.0.1:1", "--count", "0"},
+           {"tcp://127.0.0.1:1", "--count", "99999999999999999999999"}}) {
+    spawned_process tail(logtail(args));
+    const auto r = tail.wait(10s);
+    EXPECT_EQ(r.exit_code, 1) << ::testing::PrintToString(args) << r;
+    EXPECT_TRUE(r.err.starts_with("zmq-logtail: ")) << r;
+    EXPECT_EQ(r.out, "") << r;
+  }
 }

@@ -257,3 +257,21 @@ TEST(proxy_test, stops_promptly_when_destroyed) {
   { zl::proxy hub({.frontend = {"inproc://front"}, .backend = {"inproc://back"}}); }
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
 }
+
+// Endpoints libzmq would reinterpret (a port past 65535 wraps) are refused by the library before
+// the socket binds or connects anything.
+TEST(subscriber_test, refuses_malformed_endpoints_before_binding_anything) {
+  for (const auto& config : {zmqsec::logging::subscriber_config{.bind = {"tcp://127.0.0.1:99999"}},
+                             zmqsec::logging::subscriber_config{.connect = {"tcp://127.0.0.1:-1"}},
+                             zmqsec::logging::subscriber_config{.connect = {"tcp://127.0.0.1"},
+                             .bind = {"tcp://127.0.0.1:*"}}}) {
+    try {
+      zmqsec::logging::subscriber sub(config);
+      ADD_FAILURE() << "accepted";
+    } catch (const zmqsec::error& e) {
+      EXPECT_EQ(e.code(), zmqsec::errc::invalid_argument) << e.what();
+      EXPECT_NE(std::string(e.what()).find("endpoint tcp://127.0.0.1"), std::string::npos)
+          << e.what();
+    }
+  }
+}

@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 #include <zmq.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <filesystem>
 #include <regex>
 #include <string>
 #include <vector>
@@ -169,6 +173,27 @@ TEST(zmq_monitor_test, usage_errors_exit_1_with_a_message) {
   }
 }
 
+// libzmq would listen on port 34463 for 99999 and on 65535 for -1; counts like -1 or "" would
+// run unbounded: all usage errors.
+TEST(zmq_monitor_test, out_of_range_ports_and_counts_are_usage_errors) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"--bind", "tcp://*:99999"}, "port 99999 is out of range (0 to 65535)"},
+      {{"--connect", "tcp://127.0.0.1:-1"}, "port -1 is not a number from 0 to 65535"},
+      {{"--connect", "tcp://127.0.0.1"}, "the port is missing"},
+      {{"--connect", "ipc://"}, "the path is empty"},
+      {{"--connect", "tcp://127.0.0.1:1", "--count", "-1"}, "expected a whole number"},
+      {{"--connect", "tcp://127.0.0.1:1", "--count", ""}, "expected a whole number"},
+      {{"--connect", "tcp://127.0.0.1:1", "--count", "99999999999999999999999"},
+       "expected a whole number"},
+  };
+  for (const auto& [args, message] : cases) {
+    auto result = zmq_monitor(args);
+    EXPECT_EQ(result.exit_code, 1) << result.describe();
+    EXPECT_NE(result.err.find(message), std::string::npos) << result.err;
+    EXPECT_EQ(result.out, "") << result.describe();
+  }
+}
+
 TEST(zmq_monitor_test, help_describes_the_output) {
   auto result = zmq_monitor({"--help"});
   EXPECT_EQ(result.exit_code, 0);
@@ -211,4 +236,29 @@ TEST(zmq_monitor_test, a_bound_curve_server_shows_a_client_with_the_wrong_server
   ASSERT_EQ(result.exit_code, 0) << result.describe();
   EXPECT_NE(result.out.find("\"protocol_error\":\"ZMTP_CRYPTOGRAPHIC\""), std::string::npos)
       << result.out;
+}
+
+// While it holds a PLAIN password (libzmq keeps a copy in the socket's options, out of zmqsec's
+// reach) the tool is non-dumpable: its own user cannot take a core of it with gcore (ptrace is
+// refused), so the password cannot be read back that way. Runs the tool and gcore as nobody.
+TEST(zmq_monitor_test, its_own_user_cannot_take_a_core_while_it_holds_a_password) {
+  const std::string password = "pw-" + std::to_string(::getpid()) + "-never-in-a-core";
+  zmqsec::testing::temp_dir dir;
+  ::chmod(dir.path().c_str(), 0777);
+  const std::vector<std::string> as_nobody{"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup",
+                                           "--clear-groups", "--"};
+  auto argv = as_nobody;
+  argv.insert(argv.end(),
+              {ZMQ_MONITOR_PATH, "--connect", "tcp://127.0.0.1:1", "--plain", "admin:" + password});
+  zmqsec::testing::child_process tool(argv);
+  ASSERT_TRUE(tool.wait_for_output("CONNECT", std::chrono::seconds(10))) << tool.wait({});
+  auto gcore = as_nobody;
+  gcore.insert(gcore.end(),
+               {"/usr/bin/gcore", "-o", (dir / "core").string(), std::to_string(tool.pid())});
+  const auto r = zmqsec::testing::run_process(gcore, std::chrono::seconds(60));
+  const auto core = dir / ("core." + std::to_string(tool.pid()));
+  EXPECT_FALSE(std::filesystem::exists(core)) << r;
+  EXPECT_NE(r.exit_code, 0) << r;
+  tool.send_signal(SIGTERM);
+  EXPECT_EQ(tool.wait(std::chrono::seconds(10)).exit_code, 0);
 }

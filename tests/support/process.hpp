@@ -85,6 +85,9 @@ class child_process {
   /// Sends signal to the child (while it has not been reaped).
   void send_signal(int signal) const noexcept;
 
+  /// The child's process id (for tools that look at it from outside: gcore, /proc).
+  pid_t pid() const noexcept { return pid_; }
+
   /// Collects the output until the child closes it, then reaps it. If that takes longer than
   /// timeout the child is killed and the result says timed_out.
   process_result wait(std::chrono::milliseconds timeout);

@@ -23,7 +23,8 @@ std::uint16_t parse_port(std::string_view digits, std::string_view text, std::st
 }
 
 bool valid_host(std::string_view host) {
-  if (host.empty()) return false;
+  // 253: the longest DNS name (an IPv6 address with a zone is far shorter).
+  if (host.empty() || host.size() > 253) return false;
   for (char c : host) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '-' || c == '_' || c == ':' || c == '%';

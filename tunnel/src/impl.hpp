@@ -81,8 +81,5 @@ std::unique_ptr<tunnel::impl> open_openssh(const tcp_address& dest, const server
 bool libssh2_can_log_in(const server_address& server, const options& opt);
 bool openssh_can_log_in(const server_address& server, const options& opt);
 
-/// True when the private key file holds an RSA key (PEM or OpenSSH format).
-bool is_rsa_key(const std::filesystem::path& keyfile);
-
 }  // namespace detail
 }  // namespace zmqsec::tunnel

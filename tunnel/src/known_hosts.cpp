@@ -10,6 +10,7 @@
 #include <string>
 
 #include "impl.hpp"
+#include "key_files.hpp"
 #include "net.hpp"
 #include "ssh_session.hpp"
 
@@ -83,6 +84,26 @@ void append_entry(const std::filesystem::path& file, const std::string& line) {
   }
 }
 
+// Reads file (bounded, never blocking: see key_files.hpp) into hosts line by line; a file that
+// does not exist holds no entries. libssh2_knownhost_readfile would open the path itself.
+void read_entries(LIBSSH2_SESSION* session, LIBSSH2_KNOWNHOSTS* hosts,
+                  const std::filesystem::path& file) {
+  const auto text = read_known_hosts(file);
+  if (!text) return;
+  std::string_view rest = *text;
+  for (std::size_t number = 1; !rest.empty(); ++number) {
+    const std::size_t end = rest.find('\n');
+    // A string of its own: libssh2 reads parts of the line up to a NUL, not up to its length.
+    const std::string line(rest.substr(0, end));
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+    if (libssh2_knownhost_readline(hosts, line.c_str(), line.size(),
+                                   LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
+      fail(errc::ssh_failed, "cannot read known_hosts file " + file.string() + ": line " +
+                                 std::to_string(number) + ": " + last_error_message(session));
+    }
+  }
+}
+
 }  // namespace
 
 std::filesystem::path known_hosts_file(const options& opt) {
@@ -114,11 +135,7 @@ void verify_host_key(LIBSSH2_SESSION* session, const server_address& server, con
   std::unique_ptr<LIBSSH2_KNOWNHOSTS, decltype(&libssh2_knownhost_free)> hosts(
       libssh2_knownhost_init(session), &libssh2_knownhost_free);
   if (!hosts) fail(errc::ssh_failed, "libssh2_knownhost_init failed");
-  if (std::filesystem::exists(file) &&
-      libssh2_knownhost_readfile(hosts.get(), file.c_str(), LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
-    fail(errc::ssh_failed,
-         "cannot read known_hosts file " + file.string() + ": " + last_error_message(session));
-  }
+  read_entries(session, hosts.get(), file);
   libssh2_knownhost* found = nullptr;
   int rc = libssh2_knownhost_checkp(
       hosts.get(), server.host.c_str(), server.port, key, len,

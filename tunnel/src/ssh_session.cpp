@@ -1,15 +1,18 @@
 #include "ssh_session.hpp"
 
+#include <malloc.h>
 #include <pwd.h>
+#include <string.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
+#include <cstring>
 #include <mutex>
 #include <string>
 
 #include "impl.hpp"
+#include "key_files.hpp"
 #include "known_hosts.hpp"
 
 namespace zmqsec::tunnel::detail {
@@ -18,6 +21,26 @@ namespace {
 constexpr const char* rsa_explanation =
     "libssh2 1.10 signs with RSA keys only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse "
     "(they require rsa-sha2-256/512): use an ed25519 or ECDSA key, or backend::openssh";
+
+// libssh2's memory, wiped before it is released: its packet buffers hold the password, the
+// passphrase and the decoded private key in the clear while it logs in, and it frees them as
+// they are (malloc_usable_size covers the whole block, whatever was asked for).
+void* wiping_alloc(std::size_t count, void**) {
+  return std::malloc(count);
+}
+void wiping_free(void* block, void**) {
+  if (block == nullptr) return;
+  ::explicit_bzero(block, ::malloc_usable_size(block));
+  std::free(block);
+}
+void* wiping_realloc(void* block, std::size_t count, void** abstract) {
+  if (block == nullptr) return std::malloc(count);
+  void* moved = std::malloc(count);
+  if (moved == nullptr) return nullptr;
+  std::memcpy(moved, block, std::min(count, ::malloc_usable_size(block)));
+  wiping_free(block, abstract);
+  return moved;
+}
 
 void init_libssh2() {
   static std::once_flag once;
@@ -81,15 +104,14 @@ void authenticate(LIBSSH2_SESSION* s, const server_address& server, const option
   auto offers = [&](const char* method) { return methods.find(method) != std::string::npos; };
 
   if (!opt.keyfile.empty()) {
-    if (!std::filesystem::exists(opt.keyfile)) {
-      throw zmqsec::error::from_errno(ENOENT, "key file " + opt.keyfile.string());
-    }
+    // Read here, bounded, and handed over from memory: libssh2 would open the path itself (and
+    // read a FIFO or /dev/zero for ever).
+    const auto key = read_key_file(opt.keyfile);
     tried += "publickey (" + opt.keyfile.string() + ") ";
     if (offers("publickey")) {
       const char* passphrase = opt.passphrase.empty() ? nullptr : opt.passphrase.c_str();
-      int rc = libssh2_userauth_publickey_fromfile_ex(s, user.c_str(),
-                                                      static_cast<unsigned>(user.size()), nullptr,
-                                                      opt.keyfile.c_str(), passphrase);
+      int rc = libssh2_userauth_publickey_frommemory(s, user.c_str(), user.size(), nullptr, 0,
+                                                     key.data(), key.size(), passphrase);
       if (rc == 0) return;
       if (rc == LIBSSH2_ERROR_FILE) {
         fail(errc::permission_denied, "cannot use key file " + opt.keyfile.string() + " (" +
@@ -152,7 +174,8 @@ void ssh_session::reset() noexcept {
 ssh_session establish(const server_address& server, const options& opt) {
   init_libssh2();
   unique_fd sock = connect_tcp(server.host, server.port, opt.connect_timeout);
-  LIBSSH2_SESSION* raw = libssh2_session_init();
+  LIBSSH2_SESSION* raw =
+      libssh2_session_init_ex(&wiping_alloc, &wiping_free, &wiping_realloc, nullptr);
   if (raw == nullptr) fail(errc::ssh_failed, "libssh2_session_init failed");
   ssh_session session(std::move(sock), raw);
   libssh2_session_set_blocking(raw, 1);
@@ -178,41 +201,14 @@ ssh_session establish(const server_address& server, const options& opt) {
   return session;
 }
 
-bool is_rsa_key(const std::filesystem::path& keyfile) {
-  std::ifstream pub(keyfile.string() + ".pub");
-  std::string word;
-  if (pub >> word) return word == "ssh-rsa";
-  std::ifstream in(keyfile);
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (text.find("BEGIN RSA PRIVATE KEY") != std::string::npos) return true;
-  const std::string begin = "-----BEGIN OPENSSH PRIVATE KEY-----";
-  auto start = text.find(begin);
-  if (start == std::string::npos) return false;
-  // The public key's type is in the unencrypted head of the OpenSSH format: decode ~200 bytes.
-  std::string decoded;
-  unsigned bits = 0;
-  int count = 0;
-  for (auto i = start + begin.size(); i < text.size() && decoded.size() < 200; ++i) {
-    const char c = text[i];
-    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-            : c >= 'a' && c <= 'z' ? c - 'a' + 26
-            : c >= '0' && c <= '9' ? c - '0' + 52
-            : c == '+'             ? 62
-            : c == '/'             ? 63
-                                   : -1;
-    if (v < 0) continue;
-    bits = (bits << 6) | static_cast<unsigned>(v);
-    if ((count += 6) >= 8) {
-      count -= 8;
-      decoded += static_cast<char>((bits >> count) & 0xff);
-    }
-  }
-  return decoded.find("ssh-rsa") != std::string::npos;
-}
-
 bool libssh2_can_log_in(const server_address& server, const options& opt) {
   options without_password = opt;
+  ::explicit_bzero(without_password.password.data(), without_password.password.size());
   without_password.password.clear();
+  struct wipe_on_exit {  // the copy holds the passphrase too
+    std::string& secret;
+    ~wipe_on_exit() { ::explicit_bzero(secret.data(), secret.size()); }
+  } wipe{without_password.passphrase};
   try {
     ssh_session session = establish(server, without_password);
     return true;

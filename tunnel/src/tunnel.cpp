@@ -5,6 +5,7 @@
 #include <zmqsec/tunnel/open.hpp>
 
 #include "impl.hpp"
+#include "key_files.hpp"
 #include "net.hpp"
 
 namespace zmqsec::tunnel {
@@ -64,6 +65,7 @@ std::pair<std::string, tunnel> open_tunnel(std::string_view addr, std::string_vi
                                            const options& opt) {
   const tcp_address dest = parse_tcp_address(addr);
   const server_address ssh_server = parse_server(server);
+  detail::check_files(opt);  // a FIFO or /dev/zero named as a key fails here, clearly
   tunnel t(choose(opt) == backend::libssh2 ? detail::open_libssh2(dest, ssh_server, opt)
                                            : detail::open_openssh(dest, ssh_server, opt));
   std::string url = t.local_endpoint();
