@@ -10,6 +10,7 @@
 
 #include <zmqsec/logging/subscriber.hpp>
 
+#include "common/metrics.hpp"
 #include "common/tool.hpp"
 #include "zmq_logtail/curve.hpp"
 #include "zmq_logtail/options.hpp"
@@ -28,6 +29,9 @@ int tail(const options& opts, int stop_fd) {
   for (const auto& endpoint : sub.bound_endpoints()) {
     std::cerr << "zmq-logtail: listening on " << endpoint << std::endl;
   }
+
+  zmqsec::cli::metrics_endpoint metrics(this_tool, opts.metrics);
+  metrics.add(sub, "zmq-logtail");
 
   printer out(std::cout, opts.json, use_color(opts.color));
   std::uint64_t printed = 0;

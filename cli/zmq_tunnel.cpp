@@ -19,6 +19,7 @@
 #include <zmqsec/tunnel/error.hpp>
 #include <zmqsec/tunnel/open.hpp>
 
+#include "common/metrics.hpp"
 #include "common/tool.hpp"
 #include "zmq_tunnel/options.hpp"
 #include "zmq_tunnel/secret_input.hpp"
@@ -69,6 +70,8 @@ int run(options& opts, int stop_fd) {
     }
   }();
   auto& [url, t] = opened;
+  zmqsec::cli::metrics_endpoint metrics(this_tool, opts.metrics);
+  metrics.add(t, "zmq-tunnel");
   if (zmqsec::cli::stop_signalled(stop_fd)) return exit_success;  // stopped while opening
   std::cout << url << '\n' << std::flush;
   if (!std::cout) {

@@ -3,6 +3,7 @@
 #include <zmq.h>
 
 #include <cerrno>
+#include <chrono>
 #include <new>
 #include <utility>
 
@@ -24,6 +25,23 @@ handler_counters::counter status_counter(zap_status status) noexcept {
       break;
   }
   return &authenticator_stats::internal_errors;
+}
+
+static_assert(static_cast<std::size_t>(mechanism::unknown) + 1 ==
+              authenticator_decision_stats::mechanism_count);
+
+std::size_t status_row(zap_status status) noexcept {
+  switch (status) {
+    case zap_status::success:
+      return 0;
+    case zap_status::temporary_failure:
+      return 1;
+    case zap_status::failure:
+      return 2;
+    case zap_status::internal_error:
+      break;
+  }
+  return 3;
 }
 
 zap_step receive_error() noexcept {
@@ -101,8 +119,15 @@ void zap_server::decide_slot(std::size_t index) noexcept {
     return;
   }
   slot.envelope_size = split->envelope.size();
+  labels_[index] = label(split->body);
+  using clock = std::chrono::steady_clock;
+  const clock::time_point start = clock::now();
   slot.outcome = decide(refresh_policy(), split->body, slot.reply, deferred_, snapshots_);
-  if (slot.outcome != zap_outcome::pending) return;
+  if (slot.outcome != zap_outcome::pending) {
+    const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start);
+    counters_.decisions().count_latency(static_cast<std::uint64_t>(took.count()));
+    return;
+  }
   // A deferred callback took it (decide() says pending only then): the slot goes with the
   // request and a fresh one takes its place.
   std::unique_ptr<zap_slot> fresh(new (std::nothrow) zap_slot);
@@ -123,6 +148,7 @@ void zap_server::count(std::size_t received) noexcept {
     switch (slot.outcome) {
       case zap_outcome::reply:
         ++(batch.*status_counter(slot.reply.status));
+        count_decision(slot, i);
         break;
       case zap_outcome::drop:
         ++batch.dropped;
@@ -133,6 +159,23 @@ void zap_server::count(std::size_t received) noexcept {
     }
   }
   for (handler_counters::counter c : authenticator_counters) counters_.add(c, batch.*c);
+}
+
+zap_server::request_labels zap_server::label(std::span<const std::string_view> body) noexcept {
+  // The parser neither allocates nor throws; it reads the frames decide() reads next.
+  const zap_parse_result parsed = parse_zap_request(body);
+  request_labels labels;
+  labels.domain_row = counters_.decisions().domain_row(parsed.request.domain);
+  labels.mechanism = static_cast<std::size_t>(parsed.request.mechanism);
+  labels.malformed = parsed.status == parse_status::malformed;
+  return labels;
+}
+
+void zap_server::count_decision(const zap_slot& slot, std::size_t index) noexcept {
+  const request_labels& labels = labels_[index];
+  decision_counters& decisions = counters_.decisions();
+  decisions.count_decision(labels.domain_row, status_row(slot.reply.status), labels.mechanism);
+  if (labels.malformed) decisions.count_malformed();
 }
 
 zap_step zap_server::send_replies(std::size_t received) noexcept {
@@ -156,6 +199,13 @@ zap_step zap_server::reply(zap_slot& slot, zap_outcome outcome) noexcept {
     return zap_step::served;
   }
   counters_.add(status_counter(slot.reply.status), 1);
+  // The labels of a deferred request are read again from its frames, off the hot path.
+  std::array<std::string_view, max_frames + 1> views{};
+  if (const auto split = split_slot(slot, views)) {
+    const request_labels labels = label(split->body);
+    counters_.decisions().count_decision(labels.domain_row, status_row(slot.reply.status),
+                                         labels.mechanism);
+  }
   const int error = send_reply(socket_, slot);
   if (error == ETERM) return zap_step::terminated;
   if (error != 0) counters_.add(&authenticator_stats::send_failures, 1);

@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include "../common/metrics.hpp"
 #include "../common/parse_arguments.hpp"
 
 #include <CLI/CLI.hpp>
@@ -56,6 +57,8 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
                  "This subscriber's secret certificate (default: a fresh keypair)")
       ->type_name("FILE");
   app.add_option("-n,--count", opts.count, "Exit after N records")->type_name("N");
+
+  zmqsec::cli::add_metrics_option(app, opts.metrics);
 
   if (const auto status = zmqsec::cli::parse_arguments(app, argc, argv, "zmq-logtail", report_error,
                                                        exit_success, exit_bad_input)) {

@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include "../common/metrics.hpp"
 #include "../common/parse_arguments.hpp"
 
 #include <CLI/CLI.hpp>
@@ -104,6 +105,8 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
       ->type_name("S")
       ->check(CLI::Range(0.1, 1.0e6))
       ->capture_default_str();
+
+  zmqsec::cli::add_metrics_option(app, opts.metrics);
 
   if (const auto status = zmqsec::cli::parse_arguments(app, argc, argv, "zmq-tunnel", report_error,
                                                        exit_success, exit_bad_input)) {

@@ -72,8 +72,10 @@ std::optional<record> subscriber::try_receive() {
       throw socket_error(component, e, "cannot receive");
     }
     if (!received) return std::nullopt;
-    if (frames_.size() == 2)
+    if (frames_.size() == 2) {
+      received_.fetch_add(1, std::memory_order_relaxed);
       return record::from_frames(frames_[0].to_string(), frames_[1].to_string());
+    }
     skipped_.fetch_add(1, std::memory_order_relaxed);
   }
 }
