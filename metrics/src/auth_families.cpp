@@ -58,9 +58,8 @@ void collect_decisions(detail::family_set& f, std::string_view name,
       }
     }
   }
-  f.counter("zmqsec_auth_malformed_requests_total",
-            "ZAP requests that broke RFC 27 (answered 400)", {{"authenticator", name}},
-            d.malformed);
+  f.counter("zmqsec_auth_malformed_requests_total", "ZAP requests that broke RFC 27 (answered 400)",
+            {{"authenticator", name}}, d.malformed);
   f.histogram("zmqsec_auth_decision_duration_seconds",
               "time the policy took to decide a request (deferred ones excluded)",
               {{"authenticator", name}}, stats::latency_bounds, d.latency_buckets,

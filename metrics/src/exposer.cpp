@@ -32,7 +32,8 @@ std::pair<std::string, std::uint16_t> split_address(std::string_view address) {
     throw bad("an IPv6 address goes in brackets");
   }
   unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
       port > 65535) {
     throw bad("the port is not a number from 0 to 65535");

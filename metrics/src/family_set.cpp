@@ -14,7 +14,8 @@ prometheus::ClientMetric& family_set::sample(std::string_view name, std::string_
     family = families_.end() - 1;
   }
   prometheus::ClientMetric& metric = family->metric.emplace_back();
-  for (const auto& [label, value] : l) metric.label.push_back({std::string(label), std::string(value)});
+  for (const auto& [label, value] : l)
+    metric.label.push_back({std::string(label), std::string(value)});
   return metric;
 }
 

@@ -18,8 +18,8 @@ registration exposer::add(const tunnel::tunnel& t, std::string name) {
               s.bytes_received);
     f.counter("zmqsec_tunnel_connections_total", "local connections taken for forwarding", l,
               s.connections_accepted);
-    f.gauge("zmqsec_tunnel_connections_open", "forwarded connections open now (libssh2 backend)",
-            l, static_cast<double>(s.connections_active));
+    f.gauge("zmqsec_tunnel_connections_open", "forwarded connections open now (libssh2 backend)", l,
+            static_cast<double>(s.connections_active));
     f.counter("zmqsec_tunnel_connections_refused_total",
               "forwarded connections the destination or the server refused", l,
               s.connections_refused);

@@ -14,8 +14,7 @@ void bump(std::atomic<std::uint64_t>& counter) noexcept {
 
 bool is_handshake_failure(event_type type) noexcept {
   return type == event_type::handshake_failed_no_detail ||
-         type == event_type::handshake_failed_protocol ||
-         type == event_type::handshake_failed_auth;
+         type == event_type::handshake_failed_protocol || type == event_type::handshake_failed_auth;
 }
 
 }  // namespace

@@ -7,8 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -35,7 +35,8 @@ class fd_guard {
 // Waits until fd is ready for events or the deadline passes.
 bool wait_ready(int fd, short events, clock::time_point deadline) {
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (left.count() <= 0) return false;
     pollfd item{fd, events, 0};
     const int n = ::poll(&item, 1, static_cast<int>(left.count()));

@@ -50,7 +50,8 @@ std::string send_malformed_zap_request(zmq::context_t& ctx) {
   zap.set(zmq::sockopt::linger, 0);
   zap.set(zmq::sockopt::rcvtimeo, 10000);
   zap.connect(std::string(za::zap_endpoint));
-  for (const char* frame : {"", "1.0", "malformed-1"}) zap.send(zmq::buffer(std::string_view(frame)), zmq::send_flags::sndmore);
+  for (const char* frame : {"", "1.0", "malformed-1"})
+    zap.send(zmq::buffer(std::string_view(frame)), zmq::send_flags::sndmore);
   zap.send(zmq::buffer(std::string_view("app")));
   std::vector<zmq::message_t> reply;
   if (!zmq::recv_multipart(zap, std::back_inserter(reply)) || reply.size() < 4) return "none";
@@ -122,8 +123,8 @@ TEST_F(scrape_test, authenticator_and_monitor_series_count_the_traffic) {
                 accepted);
   expect_series(R"(zmqsec_monitor_events_total{event="ACCEPTED",socket="server"})",
                 accepted + refused);
-  expect_series(
-      R"(zmqsec_monitor_handshake_failures_total{reason="ZAP_400",socket="server"})", refused);
+  expect_series(R"(zmqsec_monitor_handshake_failures_total{reason="ZAP_400",socket="server"})",
+                refused);
   expect_series(R"(zmqsec_monitor_connected_peers{socket="server"})", accepted);
 
   auth.stop();
@@ -132,8 +133,7 @@ TEST_F(scrape_test, authenticator_and_monitor_series_count_the_traffic) {
 
 TEST_F(scrape_test, log_sink_and_subscriber_series_count_records_drops_and_subscribers) {
   // A sink read by a subscriber: every record arrives.
-  auto sink = std::make_shared<zl::pub_sink_mt>(
-      zl::pub_sink_config{.bind = {"tcp://127.0.0.1:*"}});
+  auto sink = std::make_shared<zl::pub_sink_mt>(zl::pub_sink_config{.bind = {"tcp://127.0.0.1:*"}});
   spdlog::logger log("metrics-test", sink);
   zl::subscriber reader(zl::subscriber_config{.connect = {sink->last_endpoint()}});
   ASSERT_TRUE(sink->wait_for_subscriptions(1, 10s));

@@ -59,8 +59,8 @@ struct authenticator_decision_stats {
   static constexpr std::size_t other_domain = named_domains;
   /// Upper bounds of the decision time buckets, in seconds (one more bucket: +Inf). A decision
   /// without a callback takes microseconds; a callback or a slow store shows in the upper ones.
-  static constexpr std::array<double, 12> latency_bounds = {
-      1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2, 0.1, 1.0};
+  static constexpr std::array<double, 12> latency_bounds = {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5,
+                                                            1e-4, 2.5e-4, 1e-3, 1e-2, 0.1,    1.0};
 
   using by_mechanism = std::array<std::uint64_t, mechanism_count>;
   using by_status = std::array<by_mechanism, status_count>;

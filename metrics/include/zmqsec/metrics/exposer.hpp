@@ -132,8 +132,8 @@ class exposer {
                                           std::function<log_sink_counters()> read);
 
  private:
-  registration add_authenticator(const auth::authenticator& authenticator,
-                                 std::function<bool()> up, authenticator_options options);
+  registration add_authenticator(const auth::authenticator& authenticator, std::function<bool()> up,
+                                 authenticator_options options);
   registration add_source(std::function<void(detail::family_set&)> collect);
 
   std::shared_ptr<detail::hub> hub_;

@@ -1,6 +1,6 @@
 // The part of pub_sink that does not depend on its mutex: the socket, the topic and payload of
-// each record, and the drop accounting. Every member except the counters (dropped(), subscriptions(),
-// records() ...) expects the caller to hold the sink's lock.
+// each record, and the drop accounting. Every member except the counters (dropped(),
+// subscriptions(), records() ...) expects the caller to hold the sink's lock.
 #pragma once
 
 #include <spdlog/common.h>
