@@ -124,6 +124,36 @@ TEST(exposer_test, the_exposition_passes_promtool_check_metrics) {
   EXPECT_EQ(checked.out + checked.err, "") << response->body;
 }
 
+// The domain label stays bounded: the first 8 domains get their own, the rest share "other".
+TEST(exposer_test, domains_past_the_eighth_are_counted_as_other) {
+  exposer metrics;
+  zmq::context_t ctx;
+  za::thread_authenticator auth(ctx);
+  auth.start();
+  auto exported = metrics.add(auth);
+  constexpr int domains = 10;
+  for (int i = 0; i < domains; ++i) {
+    zmq::socket_t server(ctx, zmq::socket_type::rep);
+    server.set(zmq::sockopt::zap_domain, "domain-" + std::to_string(i));  // NULL asks ZAP then
+    server.set(zmq::sockopt::linger, 0);
+    zmq::socket_t client(ctx, zmq::socket_type::req);
+    client.set(zmq::sockopt::linger, 0);
+    client.connect(zmqsec::testing::bind_loopback(server));
+    client.send(zmq::str_buffer("ping"));
+    zmq::message_t message;
+    ASSERT_TRUE(server.recv(message)) << "domain " << i;
+  }
+  const std::string text = metrics.scrape();
+  for (int i = 0; i < 8; ++i) {
+    const std::string series =
+        "domain=\"domain-" + std::to_string(i) + "\",mechanism=\"NULL\",status=\"200\"} 1";
+    EXPECT_NE(text.find(series), std::string::npos) << series << "\n" << text;
+  }
+  EXPECT_EQ(text.find("domain-8"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(domain="other",mechanism="NULL",status="200"} 2)"), std::string::npos)
+      << text;
+}
+
 TEST(exposer_test, the_example_alerting_rules_pass_promtool_check_rules) {
   const auto checked = run_process({promtool, "check", "rules", ZMQSEC_ALERT_RULES});
   EXPECT_EQ(checked.exit_code, 0) << checked;
