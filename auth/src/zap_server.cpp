@@ -44,6 +44,19 @@ std::size_t status_row(zap_status status) noexcept {
   return 3;
 }
 
+// auth::mechanism's value for a mechanism frame, as a column of authenticator_decision_stats.
+std::size_t mechanism_column(std::string_view name) noexcept {
+  constexpr std::array<std::pair<std::string_view, mechanism>, 4> known = {
+      {{"NULL", mechanism::null},
+       {"PLAIN", mechanism::plain},
+       {"CURVE", mechanism::curve},
+       {"GSSAPI", mechanism::gssapi}}};
+  for (const auto& [text, m] : known) {
+    if (name == text) return static_cast<std::size_t>(m);
+  }
+  return static_cast<std::size_t>(mechanism::unknown);
+}
+
 zap_step receive_error() noexcept {
   return errno == ETERM ? zap_step::terminated : zap_step::failed;
 }
@@ -119,13 +132,14 @@ void zap_server::decide_slot(std::size_t index) noexcept {
     return;
   }
   slot.envelope_size = split->envelope.size();
-  labels_[index] = label(split->body);
   using clock = std::chrono::steady_clock;
   const clock::time_point start = clock::now();
   slot.outcome = decide(refresh_policy(), split->body, slot.reply, deferred_, snapshots_);
   if (slot.outcome != zap_outcome::pending) {
     const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start);
     counters_.decisions().count_latency(static_cast<std::uint64_t>(took.count()));
+    labels_[index] = label(split->body, slot.outcome == zap_outcome::reply &&
+                                            slot.reply.status == zap_status::failure);
     return;
   }
   // A deferred callback took it (decide() says pending only then): the slot goes with the
@@ -161,13 +175,17 @@ void zap_server::count(std::size_t received) noexcept {
   for (handler_counters::counter c : authenticator_counters) counters_.add(c, batch.*c);
 }
 
-zap_server::request_labels zap_server::label(std::span<const std::string_view> body) noexcept {
-  // The parser neither allocates nor throws; it reads the frames decide() reads next.
-  const zap_parse_result parsed = parse_zap_request(body);
+// The frames RFC 27 puts first (version, request id, domain, address, routing id, mechanism)
+// read as they are: parsing every request a second time would cost about what deciding it does.
+// Only a refused request can be a malformed one; it alone is parsed again, to tell.
+zap_server::request_labels zap_server::label(std::span<const std::string_view> body,
+                                             bool refused) noexcept {
   request_labels labels;
-  labels.domain_row = counters_.decisions().domain_row(parsed.request.domain);
-  labels.mechanism = static_cast<std::size_t>(parsed.request.mechanism);
-  labels.malformed = parsed.status == parse_status::malformed;
+  const std::string_view domain = body.size() > 2 ? body[2] : std::string_view();
+  labels.domain_row = domain.size() <= max_domain_size ? counters_.decisions().domain_row(domain)
+                                                       : authenticator_decision_stats::other_domain;
+  labels.mechanism = mechanism_column(body.size() > 5 ? body[5] : std::string_view());
+  labels.malformed = refused && parse_zap_request(body).status == parse_status::malformed;
   return labels;
 }
 
@@ -202,7 +220,7 @@ zap_step zap_server::reply(zap_slot& slot, zap_outcome outcome) noexcept {
   // The labels of a deferred request are read again from its frames, off the hot path.
   std::array<std::string_view, max_frames + 1> views{};
   if (const auto split = split_slot(slot, views)) {
-    const request_labels labels = label(split->body);
+    const request_labels labels = label(split->body, false);
     counters_.decisions().count_decision(labels.domain_row, status_row(slot.reply.status),
                                          labels.mechanism);
   }

@@ -93,7 +93,7 @@ class zap_server {
     std::size_t mechanism = 0;  // auth::mechanism as a column index
     bool malformed = false;
   };
-  request_labels label(std::span<const std::string_view> body) noexcept;
+  request_labels label(std::span<const std::string_view> body, bool refused) noexcept;
 
   void* socket_ = nullptr;
   const policy_source& source_;
