@@ -18,6 +18,7 @@
 #include <zmqsec/logging/subscriber.hpp>
 #include <zmqsec/monitor/monitor_socket.hpp>
 
+#include "common/metrics.hpp"
 #include "common/tool.hpp"
 #include "zmq_logtail/curve.hpp"
 #include "zmq_logtail/options.hpp"
@@ -57,6 +58,9 @@ int tail(const options& opts, int stop_fd) {
       std::cerr << "zmq-logtail: connecting to " << zmqsec::core::printable(endpoint) << std::endl;
     }
   }
+
+  zmqsec::cli::metrics_endpoint metrics(this_tool, opts.metrics);
+  metrics.add(sub, "zmq-logtail");
 
   printer out(std::cout, opts.json, use_color(opts.color));
   std::uint64_t printed = 0;

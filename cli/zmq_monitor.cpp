@@ -15,8 +15,10 @@
 
 #include <zmqsec/core/no_core_dumps.hpp>
 #include <zmqsec/monitor/auth_correlation.hpp>
+#include <zmqsec/monitor/event_counts.hpp>
 #include <zmqsec/monitor/monitor_socket.hpp>
 
+#include "common/metrics.hpp"
 #include "common/tool.hpp"
 #include "zmq_monitor/options.hpp"
 #include "zmq_monitor/printer.hpp"
@@ -44,6 +46,10 @@ int run(const options& opts, int stop_fd) {
 
   // Attached before the bind or connect, so that LISTENING or CONNECTED is seen.
   zm::monitor_socket events(context, socket, opts.events);
+  zm::event_counter counted;
+  zmqsec::cli::metrics_endpoint metrics(this_tool, opts.metrics);
+  metrics.add(counted, "zmq-monitor");
+  if (authenticator) metrics.add(*authenticator);
   printer out(std::cout, opts.json);
   try {
     if (opts.bind) {
@@ -67,6 +73,7 @@ int run(const options& opts, int stop_fd) {
   return zmqsec::cli::poll_until_stopped(
       this_tool, stop_fd, events.socket().handle(), -1, [&]() -> std::optional<int> {
         while (auto e = events.receive(std::chrono::milliseconds(0))) {
+          counted.count(*e);
           out.print(*e, std::chrono::system_clock::now(), correlator.explain(*e, scope));
           if (opts.count != 0 && ++printed == opts.count) return exit_success;
         }

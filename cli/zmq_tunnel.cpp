@@ -20,6 +20,7 @@
 #include <zmqsec/tunnel/error.hpp>
 #include <zmqsec/tunnel/open.hpp>
 
+#include "common/metrics.hpp"
 #include "common/tool.hpp"
 #include "zmq_tunnel/opening.hpp"
 #include "zmq_tunnel/options.hpp"
@@ -64,6 +65,8 @@ int run(options& opts, int stop_fd) {
   auto opened = open_unless_stopped(opts, stop_fd);
   if (!opened) return exit_success;  // stopped while opening
   auto& [url, t] = *opened;
+  zmqsec::cli::metrics_endpoint metrics(this_tool, opts.metrics);
+  metrics.add(t, "zmq-tunnel");
   std::cout << url << '\n' << std::flush;
   if (!std::cout) {
     report_error("cannot write to standard output");

@@ -92,6 +92,10 @@ endif()
       "find_dependency(cppzmq ${cppzmq_VERSION_MAJOR}.${cppzmq_VERSION_MINOR} CONFIG)\n"
       PARENT_SCOPE)
     set(${out_pc} "libzmq" PARENT_SCOPE)
+  elseif(target MATCHES "^prometheus-cpp::(core|pull|push)$")
+    set(${out_cmake} "find_dependency(prometheus-cpp CONFIG)\n"
+      PARENT_SCOPE)
+    set(${out_pc} "prometheus-cpp-${CMAKE_MATCH_1}" PARENT_SCOPE)
   elseif(target MATCHES "^(spdlog|fmt)::")
     set(${out_cmake} "find_dependency(${CMAKE_MATCH_1} CONFIG)\n" PARENT_SCOPE)
     set(${out_pc} "${CMAKE_MATCH_1}" PARENT_SCOPE)

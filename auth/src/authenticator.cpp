@@ -169,5 +169,8 @@ std::shared_ptr<const certs::cert_store> authenticator::curve_store(std::string_
 authenticator_stats authenticator::stats() const noexcept {
   return core_ ? core_->counters.snapshot() : authenticator_stats{};
 }
+authenticator_decision_stats authenticator::decision_stats() const {
+  return core_ ? core_->counters.decisions().snapshot() : authenticator_decision_stats{};
+}
 
 }  // namespace zmqsec::auth

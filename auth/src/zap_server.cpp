@@ -3,6 +3,7 @@
 #include <zmq.h>
 
 #include <cerrno>
+#include <chrono>
 #include <new>
 #include <utility>
 
@@ -24,6 +25,36 @@ handler_counters::counter status_counter(zap_status status) noexcept {
       break;
   }
   return &authenticator_stats::internal_errors;
+}
+
+static_assert(static_cast<std::size_t>(mechanism::unknown) + 1 ==
+              authenticator_decision_stats::mechanism_count);
+
+std::size_t status_row(zap_status status) noexcept {
+  switch (status) {
+    case zap_status::success:
+      return 0;
+    case zap_status::temporary_failure:
+      return 1;
+    case zap_status::failure:
+      return 2;
+    case zap_status::internal_error:
+      break;
+  }
+  return 3;
+}
+
+// auth::mechanism's value for a mechanism frame, as a column of authenticator_decision_stats.
+std::size_t mechanism_column(std::string_view name) noexcept {
+  constexpr std::array<std::pair<std::string_view, mechanism>, 4> known = {
+      {{"NULL", mechanism::null},
+       {"PLAIN", mechanism::plain},
+       {"CURVE", mechanism::curve},
+       {"GSSAPI", mechanism::gssapi}}};
+  for (const auto& [text, m] : known) {
+    if (name == text) return static_cast<std::size_t>(m);
+  }
+  return static_cast<std::size_t>(mechanism::unknown);
 }
 
 zap_step receive_error() noexcept {
@@ -101,8 +132,16 @@ void zap_server::decide_slot(std::size_t index) noexcept {
     return;
   }
   slot.envelope_size = split->envelope.size();
+  using clock = std::chrono::steady_clock;
+  const clock::time_point start = clock::now();
   slot.outcome = decide(refresh_policy(), split->body, slot.reply, deferred_, snapshots_);
-  if (slot.outcome != zap_outcome::pending) return;
+  if (slot.outcome != zap_outcome::pending) {
+    const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start);
+    counters_.decisions().count_latency(static_cast<std::uint64_t>(took.count()));
+    labels_[index] = label(split->body, slot.outcome == zap_outcome::reply &&
+                                            slot.reply.status == zap_status::failure);
+    return;
+  }
   // A deferred callback took it (decide() says pending only then): the slot goes with the
   // request and a fresh one takes its place.
   std::unique_ptr<zap_slot> fresh(new (std::nothrow) zap_slot);
@@ -123,6 +162,7 @@ void zap_server::count(std::size_t received) noexcept {
     switch (slot.outcome) {
       case zap_outcome::reply:
         ++(batch.*status_counter(slot.reply.status));
+        count_decision(slot, i);
         break;
       case zap_outcome::drop:
         ++batch.dropped;
@@ -133,6 +173,27 @@ void zap_server::count(std::size_t received) noexcept {
     }
   }
   for (handler_counters::counter c : authenticator_counters) counters_.add(c, batch.*c);
+}
+
+// The frames RFC 27 puts first (version, request id, domain, address, routing id, mechanism)
+// read as they are: parsing every request a second time would cost about what deciding it does.
+// Only a refused request can be a malformed one; it alone is parsed again, to tell.
+zap_server::request_labels zap_server::label(std::span<const std::string_view> body,
+                                             bool refused) noexcept {
+  request_labels labels;
+  const std::string_view domain = body.size() > 2 ? body[2] : std::string_view();
+  labels.domain_row = domain.size() <= max_domain_size ? counters_.decisions().domain_row(domain)
+                                                       : authenticator_decision_stats::other_domain;
+  labels.mechanism = mechanism_column(body.size() > 5 ? body[5] : std::string_view());
+  labels.malformed = refused && parse_zap_request(body).status == parse_status::malformed;
+  return labels;
+}
+
+void zap_server::count_decision(const zap_slot& slot, std::size_t index) noexcept {
+  const request_labels& labels = labels_[index];
+  decision_counters& decisions = counters_.decisions();
+  decisions.count_decision(labels.domain_row, status_row(slot.reply.status), labels.mechanism);
+  if (labels.malformed) decisions.count_malformed();
 }
 
 zap_step zap_server::send_replies(std::size_t received) noexcept {
@@ -156,6 +217,13 @@ zap_step zap_server::reply(zap_slot& slot, zap_outcome outcome) noexcept {
     return zap_step::served;
   }
   counters_.add(status_counter(slot.reply.status), 1);
+  // The labels of a deferred request are read again from its frames, off the hot path.
+  std::array<std::string_view, max_frames + 1> views{};
+  if (const auto split = split_slot(slot, views)) {
+    const request_labels labels = label(split->body, false);
+    counters_.decisions().count_decision(labels.domain_row, status_row(slot.reply.status),
+                                         labels.mechanism);
+  }
   const int error = send_reply(socket_, slot);
   if (error == ETERM) return zap_step::terminated;
   if (error != 0) counters_.add(&authenticator_stats::send_failures, 1);

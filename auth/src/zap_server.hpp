@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include <zmqsec/auth/deferred.hpp>
@@ -84,12 +85,22 @@ class zap_server {
   void decide_slot(std::size_t index) noexcept;
   void count(std::size_t received) noexcept;
   zap_step send_replies(std::size_t received) noexcept;
+  void count_decision(const zap_slot& slot, std::size_t index) noexcept;
+
+  /// What the detailed counters (decision_counters) need of a request besides its reply.
+  struct request_labels {
+    std::size_t domain_row = 0;
+    std::size_t mechanism = 0;  // auth::mechanism as a column index
+    bool malformed = false;
+  };
+  request_labels label(std::span<const std::string_view> body, bool refused) noexcept;
 
   void* socket_ = nullptr;
   const policy_source& source_;
   handler_counters& counters_;
   deferred_requests* deferred_;
   std::array<std::unique_ptr<zap_slot>, batch_size> slots_;  // allocated once, reused
+  std::array<request_labels, batch_size> labels_{};          // of the request in each slot
   message_frame scratch_;
   // The policy in force as of the last request, and the certificate snapshots it read: both
   // belong to the server (one thread), so the decision itself keeps no state.

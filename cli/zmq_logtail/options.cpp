@@ -2,6 +2,7 @@
 
 #include "../common/endpoints.hpp"
 #include "../common/files.hpp"
+#include "../common/metrics.hpp"
 #include "../common/numbers.hpp"
 #include "../common/parse_arguments.hpp"
 
@@ -63,6 +64,8 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
   app.add_option("-n,--count", opts.count, "Exit after N records (1 to 10^12)")
       ->type_name("N")
       ->check(zmqsec::cli::whole_number(1, max_count));
+
+  zmqsec::cli::add_metrics_option(app, opts.metrics);
 
   if (const auto status = zmqsec::cli::parse_arguments(app, argc, argv, "zmq-logtail", report_error,
                                                        exit_success, exit_bad_input)) {

@@ -21,6 +21,7 @@ struct options {
   std::string curve_server_key;  ///< Z85, or a certificate file; empty: no CURVE
   std::string curve_cert;        ///< this client's secret certificate; empty: a fresh keypair
   std::uint64_t count = 0;       ///< exit after this many records; 0: run until stopped
+  std::string metrics;           ///< --metrics HOST:PORT (cli/common/metrics.hpp)
 };
 
 /// The largest --count.

@@ -2,6 +2,7 @@
 
 #include "../common/endpoints.hpp"
 #include "../common/files.hpp"
+#include "../common/metrics.hpp"
 #include "../common/numbers.hpp"
 #include "../common/parse_arguments.hpp"
 
@@ -79,6 +80,8 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
                  "for more")
       ->type_name("NAME")
       ->allow_extra_args(false);
+
+  zmqsec::cli::add_metrics_option(app, opts.metrics);
 
   if (const auto status = zmqsec::cli::parse_arguments(app, argc, argv, "zmq-monitor", report_error,
                                                        exit_success, exit_bad_input)) {

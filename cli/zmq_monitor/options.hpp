@@ -22,6 +22,7 @@ struct options {
   bool json = false;
   std::uint64_t count = 0;  ///< exit after this many events; 0: until stopped
   monitor::event_mask events = monitor::all_events;
+  std::string metrics;  ///< --metrics HOST:PORT (cli/common/metrics.hpp)
 };
 
 inline constexpr int exit_success = 0;

@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include "../common/files.hpp"
+#include "../common/metrics.hpp"
 #include "../common/numbers.hpp"
 #include "../common/parse_arguments.hpp"
 
@@ -108,6 +109,8 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
       ->type_name("S")
       ->check(zmqsec::cli::decimal_number(0.1, 1.0e6))
       ->capture_default_str();
+
+  zmqsec::cli::add_metrics_option(app, opts.metrics);
 
   if (const auto status = zmqsec::cli::parse_arguments(app, argc, argv, "zmq-tunnel", report_error,
                                                        exit_success, exit_bad_input)) {

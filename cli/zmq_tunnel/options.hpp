@@ -20,6 +20,7 @@ struct options {
   secret_source secret = secret_source::none;
   /// Everything for open_tunnel except the secret, which is read after parsing.
   zmqsec::tunnel::options tunnel;
+  std::string metrics;  ///< --metrics HOST:PORT (cli/common/metrics.hpp)
 };
 
 inline constexpr int exit_success = 0;      ///< stopped by a signal, or closed when idle

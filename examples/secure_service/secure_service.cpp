@@ -13,7 +13,8 @@
 // Each request (a REQ client's one-frame message) is answered "hello NAME: TEXT", NAME being the
 // "name" metadata of the client's certificate, which the authenticator puts in its ZAP reply
 // and libzmq attaches to every message of that connection. SIGINT or SIGTERM stops the server;
-// so does --requests N after N requests.
+// so does --requests N after N requests. --metrics HOST:PORT serves the authenticator's and the
+// log stream's metrics to Prometheus (zmqsec::metrics, when built; see docs/metrics.md).
 //
 // Exit status: 0 stopped, 1 bad arguments, certificates or endpoints, 2 a failure while serving.
 
@@ -35,6 +36,11 @@
 #include <zmqsec/auth.hpp>
 #include <zmqsec/certs/certificate.hpp>
 #include <zmqsec/logging.hpp>
+#if SECURE_SERVICE_METRICS
+#include <optional>
+
+#include <zmqsec/metrics.hpp>
+#endif
 
 namespace za = zmqsec::auth;
 namespace zc = zmqsec::certs;
@@ -52,12 +58,13 @@ struct options {
   std::string clients;
   std::string bind = "tcp://127.0.0.1:*";
   std::string log_bind = "tcp://127.0.0.1:*";
-  long requests = -1;  // serve until a signal
+  long requests = -1;   // serve until a signal
+  std::string metrics;  // HOST:PORT for Prometheus; empty: none
 };
 
 constexpr const char* usage =
     "usage: secure_service --cert SERVER.key_secret --clients FOLDER [--bind ENDPOINT]\n"
-    "                      [--log-bind ENDPOINT] [--requests N]\n";
+    "                      [--log-bind ENDPOINT] [--requests N] [--metrics HOST:PORT]\n";
 
 bool parse(int argc, char** argv, options& opt) {
   for (int i = 1; i < argc; ++i) {
@@ -74,6 +81,8 @@ bool parse(int argc, char** argv, options& opt) {
       opt.log_bind = value;
     } else if (a == "--requests") {
       opt.requests = std::stol(value);
+    } else if (a == "--metrics" && SECURE_SERVICE_METRICS) {
+      opt.metrics = value;
     } else {
       return false;
     }
@@ -126,6 +135,17 @@ int serve(const options& opt) {
   server.set(zmq::sockopt::linger, 0);
   server.bind(opt.bind);
   const std::string endpoint = server.get(zmq::sockopt::last_endpoint);
+#if SECURE_SERVICE_METRICS
+  // Declared after what they read: destroyed first.
+  std::optional<zmqsec::metrics::exposer> metrics;
+  zmqsec::metrics::registration exported_auth, exported_log;
+  if (!opt.metrics.empty()) {
+    metrics.emplace(opt.metrics);
+    exported_auth = metrics->add(auth);
+    exported_log = metrics->add(*stream, "secure_service");
+    std::cout << "metrics " << metrics->url() << '\n';
+  }
+#endif
 
   std::cout << "service " << endpoint << '\n' << "logs " << log_endpoint << std::endl;
   log->info("serving on {}, log stream on {}, clients from {}", endpoint, log_endpoint,

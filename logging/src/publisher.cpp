@@ -101,6 +101,8 @@ void publisher::open(const pub_sink_config& config) {
       // Verbose: every subscriber's subscribe request reaches us, not only a topic's first, so
       // that subscriptions() counts subscribers' filters.
       socket_.set(zmq::sockopt::xpub_verbose, true);
+      // Verboser: every unsubscription too (a subscriber leaving), for subscribers().
+      socket_.set(zmq::sockopt::xpub_verboser, true);
       socket_.set(zmq::sockopt::xpub_nodrop, config.count_drops);
     }
   } catch (const zmq::error_t& e) {
@@ -163,6 +165,9 @@ void publisher::publish(const spdlog::details::log_msg& msg) noexcept {
   refused_in_a_row_ = result == sent::queued ? 0 : refused_in_a_row_ + 1;
   switch (result) {
     case sent::queued:
+      records_.store(records_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      bytes_.store(bytes_.load(std::memory_order_relaxed) + topic_.size() + payload.size(),
+                   std::memory_order_relaxed);
       if (unreported_ != 0) report_drops(msg);
       return;
     case sent::full:
@@ -326,6 +331,8 @@ void publisher::read_subscriptions() noexcept {
     const auto* data = static_cast<const unsigned char*>(zmq_msg_data(&message));
     if (zmq_msg_size(&message) > 0 && data[0] == 1) {
       subscriptions_.fetch_add(1, std::memory_order_relaxed);
+    } else if (zmq_msg_size(&message) > 0 && data[0] == 0) {
+      unsubscriptions_.fetch_add(1, std::memory_order_relaxed);
     }
   }
   zmq_msg_close(&message);

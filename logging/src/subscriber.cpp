@@ -75,7 +75,10 @@ bool subscriber::try_receive_frames() {
         skipped_.fetch_add(1, std::memory_order_relaxed);  // never: libzmq delivers whole messages
         return false;
       }
-      if (!payload_frame_.more()) return true;
+      if (!payload_frame_.more()) {
+        received_.fetch_add(1, std::memory_order_relaxed);
+        return true;
+      }
       while (socket_.recv(extra_frame_, zmq::recv_flags::dontwait) && extra_frame_.more()) {
       }
       skipped_.fetch_add(1, std::memory_order_relaxed);

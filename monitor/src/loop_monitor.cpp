@@ -29,6 +29,7 @@ struct loop_monitor::state {
         break;  // the reading end failed: libzmq is going away; stopped() says so below
       }
       if (!e) break;  // nothing now (or a malformed message skipped: the watch calls again)
+      counts.count(*e);
       try {
         on_event(*e);
         delivered.fetch_add(1, std::memory_order_relaxed);
@@ -52,6 +53,7 @@ struct loop_monitor::state {
   bool closed = false;
   std::atomic<std::uint64_t> delivered{0};
   std::atomic<std::uint64_t> callback_errors{0};
+  event_counter counts;
 };
 
 loop_monitor::loop_monitor(zmq::context_t& context, zmq::socket_ref socket, loop::event_loop& loop,
@@ -104,6 +106,10 @@ monitor_stats loop_monitor::stats() const noexcept {
   s.callback_errors = state_->callback_errors.load(std::memory_order_relaxed);
   s.malformed = counters.malformed;
   return s;
+}
+
+event_counts loop_monitor::counts() const {
+  return state_ ? state_->counts.snapshot() : event_counts{};
 }
 
 }  // namespace zmqsec::monitor

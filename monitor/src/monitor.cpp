@@ -16,6 +16,7 @@ struct monitor_state {
   event_callback on_event;
   std::atomic<std::uint64_t> delivered{0};
   std::atomic<std::uint64_t> callback_errors{0};
+  event_counter counts;
   // Last: destroyed first, so that a worker destroyed on another thread joins before the reader
   // goes. Destroyed by its own body (a callback dropped the last monitor), it lets the thread end.
   core::worker thread;
@@ -37,6 +38,7 @@ struct monitor_state {
 
   void deliver(const event& e) noexcept {
     delivered.fetch_add(1, std::memory_order_relaxed);
+    counts.count(e);
     if (!on_event) return;
     try {
       on_event(e);
@@ -104,6 +106,10 @@ monitor_stats monitor::stats() const noexcept {
   return {state_->delivered.load(std::memory_order_relaxed),
           state_->callback_errors.load(std::memory_order_relaxed),
           state_->reader.counters().malformed};
+}
+
+event_counts monitor::counts() const {
+  return state_ ? state_->counts.snapshot() : event_counts{};
 }
 
 }  // namespace zmqsec::monitor

@@ -75,6 +75,8 @@ class child_process {
 
   /// What the child has written to its standard output so far (see read_available()).
   const std::string& output_so_far() const noexcept { return output_[0]; }
+  /// The same for standard error.
+  const std::string& error_output_so_far() const noexcept { return output_[1]; }
 
   /// Waits up to timeout until standard output contains text; false if it does not by then or
   /// the child closed it first.

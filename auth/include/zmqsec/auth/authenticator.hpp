@@ -162,6 +162,9 @@ class authenticator {
 
   /// The counters (each read on its own, without a lock). All zero once moved from.
   authenticator_stats stats() const noexcept;
+  /// The decisions by domain, status and mechanism, and their times (for an exporter). Empty
+  /// once moved from.
+  authenticator_decision_stats decision_stats() const;
 
  protected:
   /// Whether the variant can answer a request later (deferred callbacks and deciders).

@@ -109,6 +109,19 @@ class pub_sink final : public spdlog::sinks::base_sink<Mutex> {
   /// wait_for_subscriptions().
   std::uint64_t subscriptions() const noexcept { return publisher_.subscriptions(); }
 
+  /// Records queued on the socket, and their topic and payload bytes, since the sink was made.
+  /// Safe to read from any thread.
+  std::uint64_t records() const noexcept { return publisher_.records(); }
+  std::uint64_t bytes() const noexcept { return publisher_.bytes(); }
+  /// Subscription filters of the subscribers connected now (subscribe requests less
+  /// unsubscriptions, which libzmq also sends for a subscriber that left): with the default
+  /// topic "", the number of subscribers. Updated when the sink reads the socket (as it logs).
+  std::uint64_t subscribers() const noexcept {
+    const std::uint64_t subscribed = publisher_.subscriptions();
+    const std::uint64_t left = publisher_.unsubscriptions();
+    return subscribed > left ? subscribed - left : 0;
+  }
+
   /// Waits until the socket has seen `count` subscribe requests in all, or timeout passes; true
   /// if it has. PUB/SUB delivers nothing to a subscriber until its subscription has arrived, so a
   /// program that logs a few records and exits (or a test) waits here first. Logging goes on

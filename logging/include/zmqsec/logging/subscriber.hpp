@@ -81,6 +81,8 @@ class subscriber {
 
   /// Messages received that were not records (not two frames), and ignored.
   std::uint64_t skipped() const noexcept { return skipped_.load(std::memory_order_relaxed); }
+  /// Records received (two-frame messages), whether handed on or returned by receive().
+  std::uint64_t received() const noexcept { return received_.load(std::memory_order_relaxed); }
 
  private:
   bool try_receive_frames();
@@ -99,6 +101,7 @@ class subscriber {
   zmq::message_t extra_frame_;
   std::string line_;
   std::atomic<std::uint64_t> skipped_{0};
+  std::atomic<std::uint64_t> received_{0};
 };
 
 }  // namespace zmqsec::logging

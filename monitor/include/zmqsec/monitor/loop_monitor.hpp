@@ -30,6 +30,7 @@
 
 #include <zmqsec/loop/event_loop.hpp>
 #include <zmqsec/monitor/event.hpp>
+#include <zmqsec/monitor/event_counts.hpp>
 #include <zmqsec/monitor/monitor.hpp>
 
 namespace zmqsec::monitor {
@@ -55,6 +56,8 @@ class loop_monitor {
   const std::string& address() const noexcept;
 
   monitor_stats stats() const noexcept;
+  /// The events received so far by type, handshake failures by reason, the peers connected now.
+  event_counts counts() const;
 
  private:
   struct state;

@@ -40,6 +40,7 @@
 #include <zmq.hpp>
 
 #include <zmqsec/monitor/event.hpp>
+#include <zmqsec/monitor/event_counts.hpp>
 #include <zmqsec/monitor/monitor_socket.hpp>
 
 namespace zmqsec::monitor {
@@ -83,6 +84,8 @@ class monitor {
   const std::string& address() const noexcept;
 
   monitor_stats stats() const noexcept;
+  /// The events received so far by type, handshake failures by reason, the peers connected now.
+  event_counts counts() const;
 
  private:
   std::shared_ptr<detail::monitor_state> state_;  // shared with the thread; null when moved from

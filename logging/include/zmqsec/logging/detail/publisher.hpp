@@ -1,6 +1,6 @@
 // The part of pub_sink that does not depend on its mutex: the socket, the topic and payload of
-// each record, and the drop accounting. Every member except dropped() and subscriptions()
-// expects the caller to hold the sink's lock.
+// each record, and the drop accounting. Every member except the counters (dropped(),
+// subscriptions(), records() ...) expects the caller to hold the sink's lock.
 #pragma once
 
 #include <spdlog/common.h>
@@ -57,6 +57,11 @@ class publisher {
   std::uint64_t subscriptions() const noexcept {
     return subscriptions_.load(std::memory_order_relaxed);
   }
+  std::uint64_t unsubscriptions() const noexcept {
+    return unsubscriptions_.load(std::memory_order_relaxed);
+  }
+  std::uint64_t records() const noexcept { return records_.load(std::memory_order_relaxed); }
+  std::uint64_t bytes() const noexcept { return bytes_.load(std::memory_order_relaxed); }
 
  private:
   enum drop_reason : unsigned { queue_full = 1, send_failed = 2, format_failed = 4 };
@@ -106,6 +111,10 @@ class publisher {
 
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> subscriptions_{0};
+  std::atomic<std::uint64_t> unsubscriptions_{0};
+  // Written under the sink's lock (a load and a store), read from any thread.
+  std::atomic<std::uint64_t> records_{0};
+  std::atomic<std::uint64_t> bytes_{0};
 };
 
 }  // namespace zmqsec::logging::detail
