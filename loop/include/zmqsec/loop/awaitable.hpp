@@ -83,6 +83,8 @@ class socket_operation {
 
   bool timed_out() const noexcept { return timed_out_; }
   event_loop& loop() const noexcept;
+  /// Whether the socket's loop was destroyed (loop() must not be used then).
+  bool loop_ended() const noexcept;
   int error() const noexcept { return error_; }
   /// Throws the zmqsec::error of a failed operation.
   void rethrow_error() const;
@@ -91,6 +93,9 @@ class socket_operation {
   friend struct async_socket_state;
   /// Called once when a queued operation ends (completed, timed out or failed).
   virtual void finish() = 0;
+  /// Called instead of finish() when the loop is destroyed: nothing may be resumed then. The
+  /// coroutine's frame is destroyed by its owner; an operation that owns itself goes.
+  virtual void abandon() noexcept {}
 
  private:
   std::shared_ptr<async_socket_state> state_;
@@ -151,6 +156,7 @@ class callback_operation final : public socket_operation {
                      done_function done)
       : socket_operation(std::move(state), what, std::move(frames)), done_(std::move(done)) {}
   void finish() override;
+  void abandon() noexcept override;
   done_function done_;
 };
 

@@ -48,8 +48,10 @@ class uv_loop final : public event_loop {
   }
   uv_loop(const uv_loop&) = delete;
   uv_loop& operator=(const uv_loop&) = delete;
-  /// Closes the post handle; tasks not yet run are dropped.
+  /// Ends the spawned coroutines and async_sockets on it (see loop_lifetime.hpp), closes the
+  /// post handle; tasks not yet run are dropped.
   ~uv_loop() override {
+    end_lifetime();
     {
       std::lock_guard lock(posts_->mutex);
       posts_->owner = nullptr;
