@@ -26,8 +26,10 @@
 //   a cancelled receive loses nothing (the message stays for the next receive). A cancelled or
 //   timed-out send was not taken by libzmq (send with a timeout returns false then); a send that
 //   completed was. Destroying the async_socket resumes its awaiters with zmqsec::error
-//   (ECANCELED). Errors from libzmq (EFSM for a REQ out of turn, EHOSTUNREACH, ETERM) are thrown
-//   from the co_await as zmqsec::error with libzmq's code.
+//   (ECANCELED). Destroying the loop resumes nothing: the socket lets go of its awaiters and
+//   their spawned frames are destroyed (loop_lifetime.hpp); the socket may outlive the loop
+//   (its operations then end at once with ECANCELED). Errors from libzmq (EFSM for a REQ out of
+//   turn, EHOSTUNREACH, ETERM) are thrown from the co_await as zmqsec::error with libzmq's code.
 // - Loop thread only, like the socket it owns (spawn() puts coroutines there).
 #pragma once
 
@@ -179,7 +181,7 @@ class async_socket {
   async_socket& operator=(async_socket&&) noexcept;
   async_socket(const async_socket&) = delete;
   async_socket& operator=(const async_socket&) = delete;
-  /// Resumes every awaiter with ECANCELED (from a posted task), then closes the socket.
+  /// Resumes every awaiter with ECANCELED (at once, from here), then closes the socket.
   ~async_socket();
 
   /// The socket, for options, bind and connect. Send and receive through this object.
