@@ -134,14 +134,13 @@ zl::task<attempt_result> attempt(zl::event_loop& loop, zmq::context_t& context, 
 
 // Lazy Pirate with the monitor: an attempt per connection, again after a refusal (libzmq 4.3
 // does not retry a connection that authentication refused) until the time is up.
-zl::task<int> client(zl::event_loop& loop, const options& opt) {
+zl::task<int> client(zl::event_loop& loop, zmq::context_t& context, const options& opt) {
   const zc::certificate me = zc::load_certificate(opt.cert);
   if (!me.secret_key) {
     std::cerr << "curve_client: " << opt.cert << " has no secret key\n";
     co_return 2;
   }
   const zc::public_key server = zc::load_certificate(opt.server_key).public_key;
-  zmq::context_t context;
   const auto deadline = steady::now() + std::chrono::duration_cast<steady::duration>(
                                             std::chrono::duration<double>(opt.retry_for));
   for (;;) {
@@ -162,13 +161,14 @@ zl::task<int> client(zl::event_loop& loop, const options& opt) {
 }
 
 int run(const options& opt) {
+  zmq::context_t context;  // outlives the loop and every socket on it
   zl::reactor loop;
   int status = 2;
   std::exception_ptr failure;
   zl::spawn(
       loop,
       [&]() -> zl::task<> {
-        status = co_await client(loop, opt);
+        status = co_await client(loop, context, opt);
         loop.stop();
       },
       [&](std::exception_ptr e) {

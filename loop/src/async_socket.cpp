@@ -233,6 +233,8 @@ struct async_socket_state final : std::enable_shared_from_this<async_socket_stat
   // The loop is being destroyed (and still works): stop watching, and let go of every waiting
   // operation without resuming it. Nothing was read for a receive nor taken for a send.
   void loop_ending() noexcept override {
+    // An abandoned Asio operation may hold the last reference to this state.
+    auto self = shared_from_this();
     closed = true;
     watch.reset();
     for (auto* queue : {&receivers, &senders, &pollers}) {
@@ -247,6 +249,9 @@ struct async_socket_state final : std::enable_shared_from_this<async_socket_stat
     }
   }
 
+  // The socket is closed here, not when the last reference to this state goes: a resumed
+  // coroutine may end its context (zmq_ctx_term waits for every socket) while on_ready, which
+  // holds this state, is still under way.
   void close() noexcept {
     closed = true;
     watch.reset();
@@ -255,6 +260,7 @@ struct async_socket_state final : std::enable_shared_from_this<async_socket_stat
     } catch (...) {
       // A resumed coroutine's exception stays in its task; nothing else can throw here.
     }
+    socket.close();
   }
 };
 

@@ -149,6 +149,29 @@ TYPED_TEST(loop_end_test, a_send_cancelled_by_closing_the_socket_says_so) {
   EXPECT_EQ(outcome, "not taken");
 }
 
+// A coroutine that owns its context and sockets and ends inside the socket's own callback: its
+// context's zmq_ctx_term must find the sockets closed (it waited for ever while the callback
+// under way still held the socket).
+TYPED_TEST(loop_end_test, a_coroutine_may_end_its_own_context_from_a_socket_callback) {
+  bool waiting = false, received = false, frame_gone = false;
+  std::string endpoint;
+  zl::spawn(this->loop(), [&, &loop = this->loop()]() -> zl::task<> {
+    frame_probe probe{&frame_gone};  // destroyed after the context below
+    zmq::context_t ctx;
+    zl::async_socket pull = wrap_socket<zl::async_socket>(ctx, loop, zmq::socket_type::pull);
+    endpoint = zmqsec::testing::bind_loopback(pull.socket());
+    waiting = true;
+    co_await pull.recv();  // resumed from the socket's callback, where the frame then ends
+    received = true;
+  });
+  ASSERT_TRUE(this->on_->run_until([&] { return waiting; }));
+  zmq::socket_t push = plain(this->ctx_, zmq::socket_type::push);
+  push.connect(endpoint);
+  ASSERT_TRUE(push.send(zmq::str_buffer("bye"), zmq::send_flags::none));
+  EXPECT_TRUE(this->on_->run_until([&] { return frame_gone; }));
+  EXPECT_TRUE(received);
+}
+
 }  // namespace
 
 #ifdef ZMQSEC_TEST_ASIO
