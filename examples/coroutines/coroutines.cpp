@@ -1,12 +1,14 @@
 // ZeroMQ code that reads like blocking code, on an event loop: an echo server, a Lazy Pirate
-// client that gives up on a silent server and tries again with a fresh socket, and a green
-// Poller that serves two sockets from one coroutine. All on the embedded reactor, on 127.0.0.1;
+// client that gives up on a silent server and tries again with a fresh socket, a green Poller
+// that serves two sockets from one coroutine, and green sockets: several sockets, one coroutine
+// each (gevent's one greenlet per socket). All on the embedded reactor, on 127.0.0.1;
 // the same code runs on Asio (zmqsec::loop::asio_loop) and libuv (zmqsec::loop::uv_loop).
 //
 //   coroutines            prints what each part did, exits 0 when all went as described
 #include <chrono>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -58,6 +60,17 @@ zl::task<int> poller(zl::async_socket& tasks, zl::async_socket& control) {
   }
 }
 
+// Green sockets: each socket has a coroutine of its own that reads as if it blocked.
+zl::task<int> green_worker(zl::async_socket& socket, int index) {
+  int handled = 0;
+  for (;;) {
+    zmq::message_t m = co_await socket.recv();
+    if (m.to_string_view() == "end") co_return handled;
+    std::cout << "green " << index << ": " << m.to_string() << '\n';
+    ++handled;
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -79,7 +92,28 @@ int main() {
   zl::async_socket to_control{loop, zmq::socket_t{ctx, zmq::socket_type::push}};
   to_control.connect("inproc://control");
 
+  constexpr int green_sockets = 3;
+  std::vector<zl::async_socket> green, to_green;
+  for (int i = 0; i < green_sockets; ++i) {
+    const std::string endpoint = "inproc://green." + std::to_string(i);
+    green.emplace_back(loop, zmq::socket_t{ctx, zmq::socket_type::pull});
+    green.back().bind(endpoint);
+    to_green.emplace_back(loop, zmq::socket_t{ctx, zmq::socket_type::push});
+    to_green.back().connect(endpoint);
+  }
+
   bool pirate_ok = false;
+  int green_handled = 0;
+  for (int i = 0; i < green_sockets; ++i) {
+    zl::spawn(loop,
+              [&, i]() -> zl::task<> { green_handled += co_await green_worker(green[i], i); });
+  }
+  zl::spawn(loop, [&]() -> zl::task<> {
+    for (const char* job : {"a", "b"}) {
+      for (auto& to : to_green) co_await to.send(job);
+    }
+    for (auto& to : to_green) co_await to.send("end");
+  });
   int handled = -1;
   zl::spawn(loop, [&]() -> zl::task<> { co_await flaky_echo_server(server); });
   zl::spawn(loop, [&]() -> zl::task<> { pirate_ok = co_await lazy_pirate_client(req); });
@@ -95,5 +129,6 @@ int main() {
   loop.run();
 
   std::cout << "poller: handled " << handled << " tasks\n";
-  return pirate_ok && handled == 3 ? 0 : 1;
+  std::cout << "green: handled " << green_handled << " jobs on " << green_sockets << " sockets\n";
+  return pirate_ok && handled == 3 && green_handled == 2 * green_sockets ? 0 : 1;
 }

@@ -27,12 +27,17 @@ constexpr int fast_path_budget = 64;
 constexpr int serve_batch = 64;
 }  // namespace
 
-struct async_socket_state : std::enable_shared_from_this<async_socket_state> {
+struct async_socket_state final : std::enable_shared_from_this<async_socket_state>, loop_resident {
   using kind = socket_operation::kind;
 
-  async_socket_state(event_loop& l, zmq::socket_t s) : loop(l), socket(std::move(s)) {}
+  async_socket_state(event_loop& l, zmq::socket_t s)
+      : loop(l), lifetime(l.lifetime()), socket(std::move(s)) {
+    lifetime->enter(*this, resident_kind::socket);
+  }
+  ~async_socket_state() { lifetime->leave(*this); }
 
-  event_loop& loop;
+  event_loop& loop;  // not to be touched once the lifetime has ended: the loop is gone
+  std::shared_ptr<loop_lifetime> lifetime;
   zmq::socket_t socket;
   std::optional<socket_watch> watch;
   std::deque<socket_operation*> receivers;  // receive_frame and receive_message, first come first
@@ -43,6 +48,10 @@ struct async_socket_state : std::enable_shared_from_this<async_socket_state> {
   bool closed = false;
 
   void open() {
+    if (lifetime->ended()) {
+      throw zmqsec::error(std::error_code(ECANCELED, std::generic_category()),
+                          "async_socket: its loop was destroyed");
+    }
     if (socket.handle() == nullptr) {
       throw zmqsec::error(errc::invalid_argument, "async_socket: the socket is closed");
     }
@@ -221,6 +230,28 @@ struct async_socket_state : std::enable_shared_from_this<async_socket_state> {
     }
   }
 
+  // The loop is being destroyed (and still works): stop watching, and let go of every waiting
+  // operation without resuming it. Nothing was read for a receive nor taken for a send.
+  void loop_ending() noexcept override {
+    // An abandoned Asio operation may hold the last reference to this state.
+    auto self = shared_from_this();
+    closed = true;
+    watch.reset();
+    for (auto* queue : {&receivers, &senders, &pollers}) {
+      while (!queue->empty()) {
+        socket_operation* op = queue->front();
+        queue->pop_front();
+        op->queued_ = false;
+        op->timer_.cancel();
+        op->error_ = ECANCELED;
+        op->abandon();  // its frame is destroyed by whoever owns it (spawn: the lifetime)
+      }
+    }
+  }
+
+  // The socket is closed here, not when the last reference to this state goes: a resumed
+  // coroutine may end its context (zmq_ctx_term waits for every socket) while on_ready, which
+  // holds this state, is still under way.
   void close() noexcept {
     closed = true;
     watch.reset();
@@ -229,6 +260,7 @@ struct async_socket_state : std::enable_shared_from_this<async_socket_state> {
     } catch (...) {
       // A resumed coroutine's exception stays in its task; nothing else can throw here.
     }
+    socket.close();
   }
 };
 
@@ -256,12 +288,29 @@ void socket_operation::rethrow_error() const {
   if (error_ != 0) throw core::zmq_error(error_, "async_socket");
 }
 
+bool socket_operation::loop_ended() const noexcept {
+  return state_->lifetime->ended();
+}
+
 void callback_operation::start(std::shared_ptr<async_socket_state> state, kind what, message frames,
                                done_function done) {
-  auto* op = new callback_operation(std::move(state), what, std::move(frames), std::move(done));
-  if (op->socket_operation::start(std::nullopt)) return;  // finish() will end it
-  // Done at once: the handler must not run inside the initiating call (Asio's rule).
-  op->loop().post([op] { op->finish(); });
+  auto op = std::unique_ptr<callback_operation>(
+      new callback_operation(std::move(state), what, std::move(frames), std::move(done)));
+  // The loop is gone: the handler is destroyed uncalled, as the loop's end does with the others.
+  if (op->loop_ended()) return;
+  if (op->socket_operation::start(std::nullopt)) {
+    op.release();  // finish() or abandon() will end it
+    return;
+  }
+  // Done at once: the handler must not run inside the initiating call (Asio's rule). A task the
+  // loop drops unrun (it was destroyed) still frees the operation.
+  event_loop& loop = op->loop();
+  auto owned = std::make_shared<std::unique_ptr<callback_operation>>(std::move(op));
+  loop.post([owned] { owned->release()->finish(); });
+}
+
+void callback_operation::abandon() noexcept {
+  delete this;
 }
 
 void callback_operation::finish() {
@@ -374,6 +423,10 @@ std::error_code async_socket::make_zmq_error_code(int error) noexcept {
 
 void async_socket::reset() {
   auto& s = *state_;
+  if (s.lifetime->ended()) {  // refused before anything changes: the socket stays as it was
+    throw zmqsec::error(std::error_code(ECANCELED, std::generic_category()),
+                        "async_socket: reset: its loop was destroyed");
+  }
   detail::socket_settings settings;
   detail::read_settings(s.socket, settings);
   std::string last;
@@ -390,62 +443,6 @@ void async_socket::reset() {
   if (s.endpoints.empty() && !last.empty()) fresh.connect(last);
   s.socket = std::move(fresh);
   s.open();
-}
-
-// ---- poll ----
-
-class poll_awaiter::watch final : public detail::socket_operation {
- public:
-  watch(std::shared_ptr<detail::async_socket_state> state, poll_awaiter& owner, std::size_t index)
-      : socket_operation(std::move(state), kind::readable), owner_(owner), index_(index) {}
-
- private:
-  void finish() override { owner_.ready(index_, error()); }
-  poll_awaiter& owner_;
-  std::size_t index_;
-};
-
-poll_awaiter::poll_awaiter(const socket_set& sockets, std::chrono::steady_clock::duration timeout)
-    : timeout_(timeout) {
-  if (sockets.sockets().empty()) throw zmqsec::error(errc::invalid_argument, "poll: no sockets");
-  std::size_t index = 0;
-  for (async_socket* socket : sockets.sockets()) {
-    watches_.push_back(std::make_unique<watch>(socket->state_, *this, index++));
-  }
-  loop_ = &sockets.sockets().front()->loop();
-}
-
-poll_awaiter::~poll_awaiter() = default;
-
-bool poll_awaiter::await_ready() {
-  // Every socket is asked (and, if none is ready, queued); the first ready one wins.
-  for (std::size_t i = 0; i < watches_.size() && !finished_; ++i) {
-    if (!watches_[i]->start(std::nullopt)) ready(i, watches_[i]->error());
-  }
-  if (finished_) return true;
-  if (timeout_ >= std::chrono::steady_clock::duration::zero()) {
-    timer_ = loop_->call_later(timeout_, [this] { ready(watches_.size(), 0); });
-  }
-  return false;
-}
-
-void poll_awaiter::ready(std::size_t index, int error) noexcept {
-  if (finished_) return;
-  finished_ = true;
-  if (index < watches_.size()) ready_ = index;
-  error_ = error;
-  timer_.cancel();
-  watches_.clear();  // the others stop waiting
-  if (awaiting_) std::exchange(awaiting_, nullptr).resume();
-}
-
-std::optional<std::size_t> poll_awaiter::await_resume() {
-  if (error_ == ECANCELED) {
-    throw zmqsec::error(std::error_code(ECANCELED, std::generic_category()),
-                        "poll: cancelled (a socket was closed or reset)");
-  }
-  if (error_ != 0) throw core::zmq_error(error_, "poll");
-  return ready_;
 }
 
 }  // namespace zmqsec::loop

@@ -262,7 +262,9 @@ class reactor_timer final : public handle::impl {
 }  // namespace detail
 
 reactor::reactor() : impl_(std::make_unique<detail::reactor_impl>()) {}
-reactor::~reactor() = default;
+reactor::~reactor() {
+  end_lifetime();
+}
 
 void reactor::run() {
   impl_->run(std::nullopt);

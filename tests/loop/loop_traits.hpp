@@ -71,7 +71,7 @@ struct uv_loop {
     uv_loop_close(&uv);
   }
   zmqsec::loop::event_loop& loop() { return *adapter; }
-  void run() { uv_run(&uv, UV_RUN_DEFAULT); }
+  void run() { adapter->run(); }  // rethrows a callback's exception, as the others do
   /// From the loop thread.
   void stop() { uv_stop(&uv); }
 };

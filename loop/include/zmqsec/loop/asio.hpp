@@ -33,6 +33,11 @@ namespace zmqsec::loop {
 class asio_loop final : public event_loop {
  public:
   explicit asio_loop(asio::io_context& io) noexcept : io_(io) {}
+  asio_loop(const asio_loop&) = delete;
+  asio_loop& operator=(const asio_loop&) = delete;
+  /// Ends the spawned coroutines and async_sockets on it (see loop_lifetime.hpp); handlers
+  /// already posted to the io_context stay there and find the loop ended.
+  ~asio_loop() override { end_lifetime(); }
 
   asio::io_context& context() const noexcept { return io_; }
 

@@ -26,8 +26,10 @@
 //   a cancelled receive loses nothing (the message stays for the next receive). A cancelled or
 //   timed-out send was not taken by libzmq (send with a timeout returns false then); a send that
 //   completed was. Destroying the async_socket resumes its awaiters with zmqsec::error
-//   (ECANCELED). Errors from libzmq (EFSM for a REQ out of turn, EHOSTUNREACH, ETERM) are thrown
-//   from the co_await as zmqsec::error with libzmq's code.
+//   (ECANCELED). Destroying the loop resumes nothing: the socket lets go of its awaiters and
+//   their spawned frames are destroyed (loop_lifetime.hpp); the socket may outlive the loop
+//   (its operations then end at once with ECANCELED). Errors from libzmq (EFSM for a REQ out of
+//   turn, EHOSTUNREACH, ETERM) are thrown from the co_await as zmqsec::error with libzmq's code.
 // - Loop thread only, like the socket it owns (spawn() puts coroutines there).
 #pragma once
 
@@ -83,6 +85,8 @@ class socket_operation {
 
   bool timed_out() const noexcept { return timed_out_; }
   event_loop& loop() const noexcept;
+  /// Whether the socket's loop was destroyed (loop() must not be used then).
+  bool loop_ended() const noexcept;
   int error() const noexcept { return error_; }
   /// Throws the zmqsec::error of a failed operation.
   void rethrow_error() const;
@@ -91,6 +95,9 @@ class socket_operation {
   friend struct async_socket_state;
   /// Called once when a queued operation ends (completed, timed out or failed).
   virtual void finish() = 0;
+  /// Called instead of finish() when the loop is destroyed: nothing may be resumed then. The
+  /// coroutine's frame is destroyed by its owner; an operation that owns itself goes.
+  virtual void abandon() noexcept {}
 
  private:
   std::shared_ptr<async_socket_state> state_;
@@ -151,6 +158,7 @@ class callback_operation final : public socket_operation {
                      done_function done)
       : socket_operation(std::move(state), what, std::move(frames)), done_(std::move(done)) {}
   void finish() override;
+  void abandon() noexcept override;
   done_function done_;
 };
 
@@ -173,7 +181,7 @@ class async_socket {
   async_socket& operator=(async_socket&&) noexcept;
   async_socket(const async_socket&) = delete;
   async_socket& operator=(const async_socket&) = delete;
-  /// Resumes every awaiter with ECANCELED (from a posted task), then closes the socket.
+  /// Resumes every awaiter with ECANCELED (at once, from here), then closes the socket.
   ~async_socket();
 
   /// The socket, for options, bind and connect. Send and receive through this object.

@@ -21,6 +21,8 @@
 #include <memory>
 #include <utility>
 
+#include <zmqsec/loop/loop_lifetime.hpp>
+
 namespace zmqsec::loop {
 
 /// Readiness of a file descriptor.
@@ -100,6 +102,19 @@ class event_loop {
 
   /// True on the thread that is running the loop.
   virtual bool in_loop_thread() const noexcept = 0;
+
+  /// The spawned coroutines and async_sockets on this loop, which end with it (see
+  /// loop_lifetime.hpp). Shared: an async_socket may outlive its loop and must know it is gone.
+  const std::shared_ptr<detail::loop_lifetime>& lifetime() const noexcept { return lifetime_; }
+
+ protected:
+  /// Every loop's destructor calls this first, while the loop still works: async_sockets let go
+  /// of their waiting operations without resuming them, frames of spawned coroutines are
+  /// destroyed (so they neither leak nor resume after the loop is gone).
+  void end_lifetime() noexcept { lifetime_->end(); }
+
+ private:
+  std::shared_ptr<detail::loop_lifetime> lifetime_ = std::make_shared<detail::loop_lifetime>();
 };
 
 }  // namespace zmqsec::loop

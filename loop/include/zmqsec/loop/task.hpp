@@ -12,7 +12,8 @@
 // A task is lazy: it starts when awaited (or spawned) and resumes its awaiter when it ends
 // (symmetric transfer, so long chains of awaits use no stack). Destroying a task that has not
 // finished destroys its coroutine, which cancels what it awaits (see async_socket).
-// spawn() owns the task (and the callable that made it) until it ends, starts it from the loop
+// spawn() owns the task (and the callable that made it) until it ends or the loop is destroyed
+// (the frame is destroyed then, unresumed: see loop_lifetime.hpp), starts it from the loop
 // (post), and hands an exception that escapes it to on_error; without one it is reported on
 // stderr (unless it is a cancellation: its socket was closed) and the loop goes on. Never
 // std::terminate().
@@ -23,6 +24,7 @@
 #include <cstdio>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <system_error>
 #include <type_traits>
@@ -130,9 +132,16 @@ inline task<void> task_promise<void>::get_return_object() noexcept {
   return task<void>(std::coroutine_handle<task_promise<void>>::from_promise(*this));
 }
 
-// A coroutine nobody awaits: it starts when resumed and frees itself when it ends.
+// A coroutine nobody awaits: it starts when resumed and frees itself when it ends, or when its
+// loop ends first (its frame is destroyed then, which cancels what it awaits).
 struct detached {
-  struct promise_type {
+  struct promise_type final : loop_resident {
+    promise_type() = default;
+    promise_type(const promise_type&) = delete;
+    promise_type& operator=(const promise_type&) = delete;
+    ~promise_type() {
+      if (lifetime) lifetime->leave(*this);
+    }
     detached get_return_object() noexcept {
       return {std::coroutine_handle<promise_type>::from_promise(*this)};
     }
@@ -141,6 +150,10 @@ struct detached {
     void return_void() const noexcept {}
     // run_spawned catches everything; nothing can escape to here.
     void unhandled_exception() const noexcept { std::terminate(); }
+    void loop_ending() noexcept override {
+      std::coroutine_handle<promise_type>::from_promise(*this).destroy();
+    }
+    std::shared_ptr<loop_lifetime> lifetime;
   };
   std::coroutine_handle<promise_type> coroutine;
 };
@@ -191,7 +204,14 @@ void spawn(event_loop& loop, Make&& make, spawn_error_handler on_error = {}) {
   auto coroutine =
       detail::run_spawned(std::decay_t<Make>(std::forward<Make>(make)), std::move(on_error))
           .coroutine;
-  loop.post([coroutine] { coroutine.resume(); });
+  auto& promise = coroutine.promise();
+  promise.lifetime = loop.lifetime();
+  promise.lifetime->enter(promise, detail::resident_kind::frame);
+  // The start may run after the loop ended (an io_context outlives its asio_loop): the frame is
+  // gone then.
+  loop.post([coroutine, lifetime = promise.lifetime] {
+    if (!lifetime->ended()) coroutine.resume();
+  });
 }
 
 /// Runs a task made already (its coroutine must not refer to a temporary that is gone by then).

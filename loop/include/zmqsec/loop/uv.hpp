@@ -6,7 +6,7 @@
 //     zmqsec::loop::uv_loop loop{uv};
 //     zmqsec::loop::stream s{loop, zmq::socket_t{ctx, zmq::socket_type::pull}};
 //     ...
-//     uv_run(uv, UV_RUN_DEFAULT);   // until uv_stop(uv) (the post handle keeps the loop alive)
+//     loop.run();                   // uv_run until uv_stop(uv) (the post handle keeps it alive)
 //   }
 //   uv_run(uv, UV_RUN_NOWAIT);      // lets the closed handles go
 //
@@ -15,13 +15,23 @@
 // handles and the adapter close theirs and the loop must run once more before uv_loop_close().
 // in_loop_thread() is true on the thread that last ran one of this adapter's callbacks (libuv
 // does not say which thread runs a loop).
+//
+// Exceptions: a callback's exception must not unwind through uv_run (libuv's C frames): libuv
+// keeps a pointer to its stack array of events in loop->watchers[nwatchers] while it calls
+// back, and clears it only on a normal return, so a uv_poll_stop() before the next run would
+// write through a dangling pointer. The adapter's trampolines catch it, uv_stop() the loop and
+// keep it; run() rethrows it once uv_run has returned. A program that calls uv_run itself
+// gets the exception from its next run() (or loses it: call run()).
 #pragma once
 
 #include <uv.h>
 
 #include <atomic>
 #include <chrono>
+#include <deque>
+#include <exception>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -48,8 +58,10 @@ class uv_loop final : public event_loop {
   }
   uv_loop(const uv_loop&) = delete;
   uv_loop& operator=(const uv_loop&) = delete;
-  /// Closes the post handle; tasks not yet run are dropped.
+  /// Ends the spawned coroutines and async_sockets on it (see loop_lifetime.hpp), closes the
+  /// post handle; tasks not yet run are dropped.
   ~uv_loop() override {
+    end_lifetime();
     {
       std::lock_guard lock(posts_->mutex);
       posts_->owner = nullptr;
@@ -60,6 +72,14 @@ class uv_loop final : public event_loop {
   }
 
   uv_loop_t* native() const noexcept { return loop_; }
+
+  /// uv_run(native(), mode), then rethrows the first exception a callback threw (the callback
+  /// stopped the loop). Returns uv_run's result.
+  int run(uv_run_mode mode = UV_RUN_DEFAULT) {
+    const int result = uv_run(loop_, mode);
+    if (auto error = std::exchange(error_, nullptr)) std::rethrow_exception(error);
+    return result;
+  }
 
   void post(task fn) override {
     {
@@ -102,7 +122,7 @@ class uv_loop final : public event_loop {
   struct post_box {
     uv_async_t async;
     std::mutex mutex;
-    std::vector<task> tasks;
+    std::deque<task> tasks;
     uv_loop* owner = nullptr;
   };
   struct poll_box {
@@ -163,8 +183,13 @@ class uv_loop final : public event_loop {
         &box->timer,
         [](uv_timer_t* t) {
           auto* b = static_cast<timer_box*>(t->data);
-          b->owner->thread_.store(std::this_thread::get_id());
-          b->fn();
+          uv_loop* owner = b->owner;
+          owner->thread_.store(std::this_thread::get_id());
+          try {
+            b->fn();
+          } catch (...) {
+            owner->keep_error();
+          }
         },
         to_ms(delay), to_ms(interval));
     return handle(std::make_unique<timer_handle>(box));
@@ -176,24 +201,53 @@ class uv_loop final : public event_loop {
     io_events what = io_events::none;
     if (status < 0 || (events & UV_READABLE) != 0) what = what | io_events::readable;
     if (status < 0 || (events & UV_WRITABLE) != 0) what = what | io_events::writable;
-    box->on_ready(what);
+    uv_loop* owner = box->owner;  // the callback may cancel the watch (the box stays till closed)
+    try {
+      box->on_ready(what);
+    } catch (...) {
+      owner->keep_error();
+    }
   }
 
   static void on_posted(uv_async_t* a) {
     auto* box = static_cast<post_box*>(a->data);
-    std::vector<task> tasks;
+    std::deque<task> tasks;
     {
       std::lock_guard lock(box->mutex);
       if (box->owner == nullptr) return;
       box->owner->thread_.store(std::this_thread::get_id());
       tasks.swap(box->tasks);
     }
-    for (auto& fn : tasks) fn();
+    uv_loop* owner = box->owner;
+    while (!tasks.empty()) {
+      task fn = std::move(tasks.front());
+      tasks.pop_front();
+      try {
+        fn();
+      } catch (...) {
+        // The rest run on the next turn, before what was posted since, in their order.
+        std::lock_guard lock(box->mutex);
+        if (box->owner != nullptr) {
+          std::move(box->tasks.begin(), box->tasks.end(), std::back_inserter(tasks));
+          box->tasks.swap(tasks);
+          uv_async_send(&box->async);
+        }
+        owner->keep_error();
+        return;
+      }
+    }
+  }
+
+  // Called in a catch block of a trampoline: keeps the first exception and stops the loop.
+  void keep_error() noexcept {
+    if (!error_) error_ = std::current_exception();
+    uv_stop(loop_);
   }
 
   uv_loop_t* loop_;
   post_box* posts_;
   std::atomic<std::thread::id> thread_;
+  std::exception_ptr error_;  // loop thread only
 };
 
 }  // namespace zmqsec::loop
