@@ -140,6 +140,11 @@ authenticator& authenticator::replace(policy_config config) {
   return *this;
 }
 
+authenticator& authenticator::load_policy_file(const std::filesystem::path& file) {
+  core()->publisher.load_policy_file(file);
+  return *this;
+}
+
 authenticator& authenticator::on_decision(decision_observer observer) {
   core()->publisher.on_decision(std::move(observer));
   return *this;

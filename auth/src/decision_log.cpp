@@ -55,10 +55,14 @@ void log_decision(spdlog::logger& logger, const decision& d) {
              d.malformed ? " malformed" : "", skipped);
 }
 
-decision_observer logging_observer(std::shared_ptr<spdlog::logger> logger, decision_observer user) {
+decision_observer logging_observer(std::shared_ptr<spdlog::logger> logger, decision_observer user,
+                                   decision_logging which) {
+  if (which == decision_logging::none) logger.reset();
   if (!logger && !user) return {};
-  return [logger = std::move(logger), user = std::move(user)](const decision& d) {
-    if (logger) {
+  const bool refusals_only = which == decision_logging::refusals;
+  return [logger = std::move(logger), user = std::move(user), refusals_only](const decision& d) {
+    const bool accepted = d.outcome == zap_outcome::reply && d.status == zap_status::success;
+    if (logger && !(refusals_only && accepted)) {
       try {
         log_decision(*logger, d);
       } catch (...) {  // logging never fails a decision

@@ -6,6 +6,7 @@
 #include <spdlog/fwd.h>
 
 #include <zmqsec/auth/decision.hpp>
+#include <zmqsec/auth/policy.hpp>
 
 namespace zmqsec::auth::detail {
 
@@ -14,7 +15,9 @@ namespace zmqsec::auth::detail {
 void log_decision(spdlog::logger& logger, const decision& d);
 
 /// The observer an authenticator's policy gets: logs to logger (if any; a logging failure never
-/// fails a decision), then calls user (if any). Empty when there is neither.
-decision_observer logging_observer(std::shared_ptr<spdlog::logger> logger, decision_observer user);
+/// fails a decision) the decisions which asks for, then calls user (if any). Empty when there is
+/// nothing to do.
+decision_observer logging_observer(std::shared_ptr<spdlog::logger> logger, decision_observer user,
+                                   decision_logging which = decision_logging::all);
 
 }  // namespace zmqsec::auth::detail

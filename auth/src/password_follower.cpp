@@ -22,10 +22,10 @@ void password_follower::follow(const std::filesystem::path& file) {
   if (!watch_) {
     watch_ = std::make_unique<file_watch>(
         [this](std::span<const std::filesystem::path> changed) {
-          for (const auto& path : changed) reload(path);
+          for (const auto& path : changed) publisher_.file_changed(path);
         },
         [log = log_](const std::string& warning) {
-          log->log(spdlog::level::warn, "password files: {}", escape_for_log(warning));
+          log->log(spdlog::level::warn, "followed files: {}", escape_for_log(warning));
         });
   }
   watch_->add(file);

@@ -1,6 +1,8 @@
 // Following password files: each file given to configure_plain_file is watched (file_watch.hpp)
 // and read again when it changes; a table that reads and parses is published, one that does not
-// keeps the table loaded before (and the log says so). Private to zmqsec::auth.
+// keeps the table loaded before (and the log says so). The same watch follows the policy file
+// (one inotify instance): every change goes to the publisher's file_changed(), which reloads the
+// policy file itself and gives password files back to reload(). Private to zmqsec::auth.
 #pragma once
 
 #include <filesystem>
@@ -24,7 +26,8 @@ class password_follower {
   /// Stops following (waits for a reload in progress, which may wait for the publisher's lock).
   ~password_follower();
 
-  /// Watches file from now on (throws zmqsec::error if its folder cannot be watched).
+  /// Watches file (a password or policy file) from now on (throws zmqsec::error if its folder
+  /// cannot be watched).
   void follow(const std::filesystem::path& file);
   /// Whether file is followed.
   bool follows(const std::filesystem::path& file) const;

@@ -298,6 +298,15 @@ policy_config& policy_config::on_decision(decision_observer observer) {
   return *this;
 }
 
+policy_config& policy_config::log_decisions(decision_logging which) {
+  data_->logging = which;
+  return *this;
+}
+
+decision_logging policy_config::logged_decisions() const noexcept {
+  return data_->logging;
+}
+
 std::shared_ptr<const policy> policy_config::build() const {
   auto data = std::make_shared<detail::policy_data>();
   data->addresses = data_->addresses;

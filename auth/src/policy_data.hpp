@@ -72,6 +72,7 @@ struct config_data {
   std::map<std::string, domain_config, std::less<>> domains;
   std::shared_ptr<const curve_user_id_hook> user_id_hook;
   std::shared_ptr<const decision_observer> observer;
+  decision_logging logging = decision_logging::all;
 
   domain_config& domain(std::string_view name) {
     check_domain(name);

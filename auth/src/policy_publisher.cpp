@@ -41,6 +41,7 @@ policy_publisher::policy_publisher(policy_config config, std::shared_ptr<spdlog:
                                    handler_counters& counters, bool takes_deferred,
                                    std::string transport)
     : log_(std::make_shared<shared_log>()),
+      counters_(counters),
       takes_deferred_(takes_deferred),
       transport_(std::move(transport)) {
   check_transport(config);
@@ -49,7 +50,7 @@ policy_publisher::policy_publisher(policy_config config, std::shared_ptr<spdlog:
   logger_ = std::move(logger);
   log_->set(logger_);
   follow_new_files_locked(config);
-  config.on_decision(make_observer_locked());
+  config.on_decision(make_observer_locked(config));
   config_ = std::move(config);
   publish_locked();
 }
@@ -64,7 +65,7 @@ void policy_publisher::change(const std::function<void(policy_config&)>& edit) {
   edit(next);
   check_transport(next);
   follow_new_files_locked(next);
-  next.on_decision(make_observer_locked());
+  next.on_decision(make_observer_locked(next));
   config_ = std::move(next);
   publish_locked();
 }
@@ -73,9 +74,10 @@ void policy_publisher::replace(policy_config config) {
   check_transport(config);
   std::lock_guard lock(config_mutex_);
   follow_new_files_locked(config);
-  config.on_decision(make_observer_locked());
+  config.on_decision(make_observer_locked(config));
   config_ = std::move(config);
   stores_.clear();
+  policy_file_.reset();  // a whole policy given in its place: the file no longer applies
   publish_locked();
 }
 
@@ -103,14 +105,7 @@ void policy_publisher::configure_curve_folder(std::string_view domain,
                                               const std::filesystem::path& folder,
                                               certs::cert_store_options options) {
   // Loaded outside the lock: a large folder takes a while.
-  auto user_callback = std::move(options.on_change);
-  options.on_change = [log = log_, folder, name = std::string(domain),
-                       user_callback](const std::shared_ptr<const certs::cert_snapshot>& s) {
-    if (s) log_store(*log, folder, name, *s);
-    if (user_callback) user_callback(s);
-  };
-  auto store = std::make_shared<certs::cert_store>(folder, std::move(options));
-  log_store(*log_, store->folder(), domain, *store->current());
+  auto store = open_store(domain, folder, std::move(options));
   std::lock_guard lock(config_mutex_);
   policy_config next = config_;
   next.configure_curve(domain, std::shared_ptr<const certs::cert_store>(store));
@@ -120,10 +115,25 @@ void policy_publisher::configure_curve_folder(std::string_view domain,
   publish_locked();
 }
 
+/// A certificate folder's store, whose loads (now and whenever it changes) are logged.
+std::shared_ptr<certs::cert_store> policy_publisher::open_store(
+    std::string_view domain, const std::filesystem::path& folder,
+    certs::cert_store_options options) const {
+  auto user_callback = std::move(options.on_change);
+  options.on_change = [log = log_, folder, name = std::string(domain),
+                       user_callback](const std::shared_ptr<const certs::cert_snapshot>& s) {
+    if (s) log_store(*log, folder, name, *s);
+    if (user_callback) user_callback(s);
+  };
+  auto store = std::make_shared<certs::cert_store>(folder, std::move(options));
+  log_store(*log_, store->folder(), domain, *store->current());
+  return store;
+}
+
 void policy_publisher::on_decision(decision_observer observer) {
   std::lock_guard lock(config_mutex_);
   user_observer_ = std::move(observer);
-  config_.on_decision(make_observer_locked());
+  config_.on_decision(make_observer_locked(config_));
   publish_locked();
 }
 
@@ -131,11 +141,22 @@ void policy_publisher::set_logger(std::shared_ptr<spdlog::logger> logger) {
   std::lock_guard lock(config_mutex_);
   logger_ = std::move(logger);
   log_->set(logger_);
-  config_.on_decision(make_observer_locked());
+  config_.on_decision(make_observer_locked(config_));
   publish_locked();
 }
 
 bool policy_publisher::reload() {
+  {
+    std::lock_guard file_lock(policy_file_mutex_);
+    std::optional<std::filesystem::path> file;
+    {
+      std::lock_guard lock(config_mutex_);
+      file = policy_file_;
+    }
+    // The policy file names every password file and folder in force: reading it again reads
+    // them all again (and replaces what configuring calls changed since).
+    if (file) return reload_policy_file(*file);
+  }
   std::vector<std::filesystem::path> files;
   std::vector<std::shared_ptr<certs::cert_store>> stores;
   {
@@ -184,8 +205,8 @@ void policy_publisher::update_plain_file(const std::filesystem::path& file,
   if (config_.update_plain_file(file, users) != 0) publish_locked();
 }
 
-decision_observer policy_publisher::make_observer_locked() const {
-  return logging_observer(logger_, user_observer_);
+decision_observer policy_publisher::make_observer_locked(const policy_config& config) const {
+  return logging_observer(logger_, user_observer_, config.logged_decisions());
 }
 
 void policy_publisher::publish_locked() {

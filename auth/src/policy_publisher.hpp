@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -50,6 +51,9 @@ class policy_publisher {
   void configure_plain_file(std::string_view domain, const std::filesystem::path& file);
   void configure_curve_folder(std::string_view domain, const std::filesystem::path& folder,
                               certs::cert_store_options options);
+  /// Loads a policy file and puts it in force in place of the whole configuration (as replace());
+  /// follows it from then on. Throws policy_file_error or zmqsec::error; nothing changes then.
+  void load_policy_file(const std::filesystem::path& file);
   void on_decision(decision_observer observer);
   void set_logger(std::shared_ptr<spdlog::logger> logger);
   bool reload();
@@ -60,6 +64,8 @@ class policy_publisher {
   std::shared_ptr<const certs::cert_store> curve_store(std::string_view domain) const;
 
   // --- For the password follower ----------------------------------------------------------------
+  /// A followed file may have changed: the policy file is loaded again, a password file read.
+  void file_changed(const std::filesystem::path& file) noexcept;
   /// Whether file is still configured for some domain.
   bool configures(const std::filesystem::path& file) const;
   /// Gives the domains configured with file the table users and publishes, if there are any.
@@ -71,7 +77,14 @@ class policy_publisher {
   shared_log& log() noexcept { return *log_; }
 
  private:
-  decision_observer make_observer_locked() const;
+  struct loaded_policy;
+  loaded_policy read_policy_file(const std::filesystem::path& file) const;
+  void install_policy_file(const std::filesystem::path& file, loaded_policy loaded);
+  bool reload_policy_file(const std::filesystem::path& file) noexcept;
+  std::shared_ptr<certs::cert_store> open_store(std::string_view domain,
+                                                const std::filesystem::path& folder,
+                                                certs::cert_store_options options) const;
+  decision_observer make_observer_locked(const policy_config& config) const;
   void publish_locked();
   void follow_new_files_locked(policy_config& next);
   void forget_store_locked(std::string_view domain);
@@ -89,6 +102,12 @@ class policy_publisher {
   std::shared_ptr<spdlog::logger> logger_;
   std::shared_ptr<shared_log> log_;
   std::map<std::string, std::shared_ptr<certs::cert_store>, std::less<>> stores_;
+  std::optional<std::filesystem::path> policy_file_;  // followed; forgotten by replace()
+
+  // One policy file load at a time, from reading the file to publishing it (outside
+  // config_mutex_: opening a large certificate folder takes a while).
+  std::mutex policy_file_mutex_;
+  handler_counters& counters_;
   bool takes_deferred_;
   std::string transport_;
   std::unique_ptr<password_follower> files_;  // last: its thread calls back into this

@@ -10,6 +10,7 @@
 
 #include <zmq.hpp>
 
+#include <zmqsec/auth/policy_file.hpp>
 #include <zmqsec/auth/thread_authenticator.hpp>
 #include <zmqsec/certs/certificate.hpp>
 #include <zmqsec/certs/keys.hpp>
@@ -171,4 +172,39 @@ TEST(auth_interop, pyzmq_curve_clients_accepted_and_refused_by_a_certificate_fol
   }
   EXPECT_EQ(auth.stats().accepted, 1U);
   EXPECT_EQ(auth.stats().refused, 1U);
+}
+
+// A policy file decides pyzmq's PLAIN clients, and a rewrite of it decides the next one.
+TEST(auth_interop, pyzmq_plain_clients_decided_by_a_policy_file) {
+  zmqsec::testing::temp_dir dir;
+  dir.write("alice", "alice=wonderland\n");
+  dir.write("bob", "bob=builder\n");
+  dir.write("policy.toml", "[domains.interop]\nplain = { password_file = \"alice\" }\n");
+  zmq::context_t context;
+  za::thread_authenticator auth{context};
+  auth.load_policy_file(dir / "policy.toml");
+  auth.start();
+  {
+    echo_server server(context, false);
+    auto got =
+        run_client(server, {"plain_client", server.endpoint(), "alice", "wonderland", "10000"});
+    EXPECT_EQ(got.result, "accepted");
+    EXPECT_EQ(got.reply, "user_id=alice");
+  }
+  const auto before = auth.generation();
+  dir.write("policy.toml", "[domains.interop]\nplain = { password_file = \"bob\" }\n");
+  ASSERT_TRUE(auth.wait_for_generation(before + 1, 10s));
+  {
+    echo_server server(context, false);
+    auto got =
+        run_client(server, {"plain_client", server.endpoint(), "alice", "wonderland", "10000"});
+    EXPECT_EQ(got.result, "refused 400");
+  }
+  {
+    echo_server server(context, false);
+    auto got = run_client(server, {"plain_client", server.endpoint(), "bob", "builder", "10000"});
+    EXPECT_EQ(got.result, "accepted");
+    EXPECT_EQ(got.reply, "user_id=bob");
+  }
+  EXPECT_EQ(auth.stats().policy_loads, 2U);
 }

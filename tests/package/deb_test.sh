@@ -136,9 +136,9 @@ has_depend() { grep -Eqx "$1" <<<"$depends_names"; }     # a pattern
 has_depend_name() { grep -Fqx "$1" <<<"$depends_names"; }  # a name
 # Runtime libraries (dpkg-shlibdeps; the names differ between Debian releases, hence patterns)
 # and the -dev packages find_package(zmqsec) and `pkg-config zmqsec` need.
-for pattern in 'libzmq5' 'libsodium[0-9]+' 'libssh2-1(t64)?' 'libspdlog[0-9.]+(-fmt[0-9]+)?' \
+for pattern in 'libzmq5' 'libsodium[0-9]+' 'libssh2-1(t64)?' 'libspdlog[0-9.]+(-fmt[0-9]+)?' 'libtomlplusplus3' \
     'libstdc\+\+6' 'libc6' \
-    'libzmq3-dev' 'cppzmq-dev' 'libspdlog-dev' 'libsodium-dev' 'libssh2-1-dev' '(pkgconf|pkg-config)'; do
+    'libzmq3-dev' 'cppzmq-dev' 'libspdlog-dev' 'libsodium-dev' 'libssh2-1-dev' 'libtomlplusplus-dev' '(pkgconf|pkg-config)'; do
   has_depend "$pattern" || fail "Depends names no package matching $pattern: $depends"
 done
 # Every shared library the packaged ELF files need, outside the package, comes from a package

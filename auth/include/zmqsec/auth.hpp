@@ -12,6 +12,7 @@
 #include <zmqsec/auth/deferred.hpp>
 #include <zmqsec/auth/passwords.hpp>
 #include <zmqsec/auth/policy.hpp>
+#include <zmqsec/auth/policy_file.hpp>
 #include <zmqsec/auth/server_socket.hpp>
 #include <zmqsec/auth/store_snapshots.hpp>
 #include <zmqsec/auth/thread_authenticator.hpp>

@@ -132,6 +132,19 @@ class authenticator {
   /// then.
   authenticator& replace(policy_config config);
 
+  // --- A policy file (see policy_file.hpp and docs/auth.md for the format) -----------------------
+  /// Loads file now (throws policy_file_error, or zmqsec::error if its folder cannot be watched;
+  /// nothing changes then), puts it in force in place of the whole policy (as replace()), and
+  /// follows it from then on, with the password files (one inotify instance): a write (a
+  /// same-size rewrite within one second too), a rename over it (an editor's save) or its
+  /// removal and return makes the authenticator load it again, and the next handshake after that
+  /// is decided by it. A file that cannot be read or is invalid keeps the policy in force; the
+  /// log says why (file:line:column) and stats().policy_reload_failures counts it. reload()
+  /// loads it again too. Configuring calls made after it change the policy in force until the
+  /// file's next load, which replaces the whole policy with the file's again; replace() puts a
+  /// policy in its place and stops following the file.
+  authenticator& load_policy_file(const std::filesystem::path& file);
+
   // --- Observation ------------------------------------------------------------------------------
   /// Receives every decision on the handler's thread (empty: none). It must be quick; exceptions
   /// it throws are caught and counted (policy::observer_errors()).
@@ -144,7 +157,8 @@ class authenticator {
 
   /// Reads every password file again and reloads every certificate folder opened by
   /// configure_curve(domain, folder), on the calling thread (e.g. on SIGHUP). Failures are logged
-  /// and keep what was loaded before; returns false if there was any.
+  /// and keep what was loaded before; returns false if there was any. With a policy file
+  /// (load_policy_file), loads that file again instead, with everything it names.
   bool reload();
 
   /// The policy in force (the handler uses it for every request it reads from now on).

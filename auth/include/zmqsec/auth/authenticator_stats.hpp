@@ -22,6 +22,8 @@ struct authenticator_stats {
   std::uint64_t password_reload_failures = 0;  ///< ... that could not be read or parsed
   std::uint64_t deferred = 0;  ///< requests handed to a deferred callback (loop_authenticator)
   std::uint64_t deferred_timeouts = 0;  ///< ... answered 500 because no answer came in time
+  std::uint64_t policy_loads = 0;       ///< policy files put in force (load_policy_file, reloads)
+  std::uint64_t policy_reload_failures = 0;  ///< reloads that kept the policy in force instead
 };
 
 /// Every counter of authenticator_stats, for code that treats them alike (the authenticator
@@ -40,6 +42,8 @@ inline constexpr std::array authenticator_counters = {
     &authenticator_stats::password_reload_failures,
     &authenticator_stats::deferred,
     &authenticator_stats::deferred_timeouts,
+    &authenticator_stats::policy_loads,
+    &authenticator_stats::policy_reload_failures,
 };
 static_assert(sizeof(authenticator_stats) == authenticator_counters.size() * sizeof(std::uint64_t),
               "every field of authenticator_stats is listed in authenticator_counters");

@@ -75,6 +75,13 @@ struct curve_allow_any_t {
 };
 inline constexpr curve_allow_any_t curve_allow_any{};
 
+/// Which decisions an authenticator's logger is told of (policy_config::log_decisions).
+enum class decision_logging : std::uint8_t {
+  all,       ///< every decision (info for 200, warn for refusals, error for 500)
+  refusals,  ///< everything but the 200s
+  none,      ///< no decision (the observer set by on_decision() still sees every one)
+};
+
 /// Decides a CURVE key: domain as requested, z85_key the client's public key (40 characters).
 using curve_callback = std::function<bool(std::string_view domain, std::string_view z85_key)>;
 
@@ -218,6 +225,10 @@ class policy_config {
   // --- Observation -------------------------------------------------------------------------------
   /// Called with every decision (empty: none).
   policy_config& on_decision(decision_observer observer);
+  /// Which decisions an authenticator logs (by default all). A policy built here without an
+  /// authenticator logs nothing: this only tells the authenticator's logging observer.
+  policy_config& log_decisions(decision_logging which);
+  decision_logging logged_decisions() const noexcept;
 
   /// Whether some domain has a callback or decider that answers later (configure_*_deferred):
   /// only a transport that takes deferred decisions (loop_authenticator) can serve it.

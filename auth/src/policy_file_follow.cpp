@@ -1,0 +1,101 @@
+// The authenticator's policy file: loaded, put in force in place of the whole configuration,
+// and followed through the password files' watch (one inotify instance). A reload that fails
+// keeps the policy in force and says why (file:line:column). Part of policy_publisher.
+#include <exception>
+#include <map>
+#include <string>
+#include <utility>
+
+#include <spdlog/logger.h>
+
+#include <zmqsec/auth/policy_file.hpp>
+#include <zmqsec/core/text.hpp>
+
+#include "password_follower.hpp"
+#include "policy_file_resolve.hpp"
+#include "policy_publisher.hpp"
+
+namespace zmqsec::auth::detail {
+
+using core::escape_for_log;
+
+struct policy_publisher::loaded_policy {
+  policy_config config;
+  std::map<std::string, std::shared_ptr<certs::cert_store>, std::less<>> stores;
+};
+
+/// Reads, parses and resolves file, opening its folders with logging; touches no member but
+/// the log. Throws policy_file_error.
+policy_publisher::loaded_policy policy_publisher::read_policy_file(
+    const std::filesystem::path& file) const {
+  loaded_policy loaded;
+  const policy_document document = parse_policy_document(detail::read_policy_file(file), file);
+  loaded.config = resolve_policy_document(
+      document, [&](std::string_view domain, const std::filesystem::path& folder) {
+        auto store = open_store(domain, folder, {});
+        loaded.stores.insert_or_assign(std::string(domain), store);
+        return std::shared_ptr<const certs::cert_store>(std::move(store));
+      });
+  return loaded;
+}
+
+/// Puts a loaded policy file in force (policy_file_mutex_ held by the caller).
+void policy_publisher::install_policy_file(const std::filesystem::path& file,
+                                           loaded_policy loaded) {
+  check_transport(loaded.config);
+  std::lock_guard lock(config_mutex_);
+  follow_new_files_locked(loaded.config);
+  loaded.config.on_decision(make_observer_locked(loaded.config));
+  config_ = std::move(loaded.config);
+  stores_ = std::move(loaded.stores);
+  policy_file_ = file;
+  publish_locked();
+  counters_.add_shared(&authenticator_stats::policy_loads);
+}
+
+void policy_publisher::load_policy_file(const std::filesystem::path& file) {
+  std::lock_guard file_lock(policy_file_mutex_);
+  // Watched before it is read, so that no change between the two goes unseen: the watch thread
+  // reports it through file_changed(), which waits for policy_file_mutex_ and so for this load.
+  files_->follow(file);
+  loaded_policy loaded = read_policy_file(file);
+  install_policy_file(file, std::move(loaded));
+  log_->log(spdlog::level::info, "policy file {} loaded (policy generation {})",
+            escape_for_log(file.string()), generation());
+}
+
+/// Loads file again (policy_file_mutex_ held by the caller); on failure keeps the policy in
+/// force, counts and logs why.
+bool policy_publisher::reload_policy_file(const std::filesystem::path& file) noexcept {
+  try {
+    install_policy_file(file, read_policy_file(file));
+    log_->log(spdlog::level::info, "policy file {} reloaded (policy generation {})",
+              escape_for_log(file.string()), generation());
+    return true;
+  } catch (const std::exception& e) {
+    counters_.add_shared(&authenticator_stats::policy_reload_failures);
+    log_->log(spdlog::level::err, "policy file not reloaded, keeping the policy in force: {}",
+              escape_for_log(e.what()));
+    return false;
+  }
+}
+
+void policy_publisher::file_changed(const std::filesystem::path& file) noexcept {
+  try {
+    std::unique_lock file_lock(policy_file_mutex_);
+    bool is_policy_file = false;
+    {
+      std::lock_guard lock(config_mutex_);
+      is_policy_file = policy_file_ == file;
+    }
+    if (is_policy_file) {
+      reload_policy_file(file);
+      return;
+    }
+    file_lock.unlock();
+    files_->reload(file);
+  } catch (...) {  // a mutex that fails to lock: the next change tries again
+  }
+}
+
+}  // namespace zmqsec::auth::detail
