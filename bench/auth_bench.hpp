@@ -20,6 +20,7 @@ struct zmqsec_bench_result {
   double total;      ///< completed over the whole run, warm-up and drain included
   double failures;   ///< replies that were not a well-formed 200, timeouts, errors (whole run)
   char first_failure[240];  ///< what the first failure was, NUL-terminated, or empty
+  double longest_gap;       ///< longest time between two completions in the interval (seconds)
 };
 
 /// Raw ZAP load: a DEALER connected to inproc://zeromq.zap.01 in ctx (a libzmq context)

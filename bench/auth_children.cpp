@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "auth_bench.hpp"
+#include "auth_child_parts.hpp"
 
 #ifndef ZMQSEC_BENCH_HAVE_OURS
 #define ZMQSEC_BENCH_HAVE_OURS 0
@@ -36,12 +37,8 @@
 #endif
 
 namespace zmqsec::bench::auth {
-namespace {
 
-using clock_type = std::chrono::steady_clock;
-using figures = std::map<std::string, double, std::less<>>;
-
-std::size_t resident_bytes() {
+static std::size_t resident_bytes() {
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);) {
     if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
@@ -60,20 +57,9 @@ std::vector<std::string> read_words(const std::filesystem::path& file) {
   return words;
 }
 
-std::string describe(const zmqsec_bench_result& r) {
+static std::string describe(const zmqsec_bench_result& r) {
   return std::to_string(static_cast<long>(r.failures)) + " failures, the first: " + r.first_failure;
 }
-
-/// A handler that can be stopped and started again: measured in pairs with the anchors.
-struct pausable {
-  std::function<void()> pause;   // stops the handler (unbinds the ZAP endpoint)
-  std::function<void()> resume;  // starts it again
-};
-
-struct one_run {
-  double rate = 0;
-  double failures = 0;
-};
 
 double median(std::vector<double> values) {
   if (values.empty()) return NAN;
@@ -82,7 +68,7 @@ double median(std::vector<double> values) {
   return values.size() % 2 ? values[m] : (values[m - 1] + values[m]) / 2;
 }
 
-one_run zap_once(const child_task& task, void* ctx, double seconds) {
+static one_run zap_once(const child_task& task, void* ctx, double seconds) {
   zmqsec_bench_result r{};
   zmqsec_bench_zap_drive(ctx, task.hits.c_str(), task.addresses.c_str(), 0, task.zap_one_cpu,
                          task.warmup, seconds, task.in_flight, &r);
@@ -99,7 +85,7 @@ one_run handshakes_once(const child_task& task, void* ctx, double seconds) {
                                task.clients.c_str(), task.warmup, seconds,
                                task.handshakes_in_flight, &r);
   if (r.failures != 0) std::cerr << task.kind << ": CURVE handshakes: " << describe(r) << '\n';
-  return {r.seconds > 0 ? r.completed / r.seconds : 0, r.failures};
+  return {r.seconds > 0 ? r.completed / r.seconds : 0, r.failures, r.longest_gap};
 }
 
 /// Runs the handler and its anchor (run with the handler paused) task.pairs times each,
@@ -110,9 +96,9 @@ one_run handshakes_once(const child_task& task, void* ctx, double seconds) {
 /// length is not counted: whichever side ran first in a fresh process came out some 10-20%
 /// slower (caches, page faults, the first connections), which would favour the side that runs
 /// second in most pairs. run(seconds) and anchor(seconds) measure one side.
-void paired(figures& out, std::string_view prefix, int pairs, double seconds,
-            const pausable& handler, const std::function<one_run(double)>& run,
-            const std::function<one_run(double)>& anchor) {
+static void paired(figures& out, std::string_view prefix, int pairs, double seconds,
+                   const pausable& handler, const std::function<one_run(double)>& run,
+                   const std::function<one_run(double)>& anchor) {
   std::vector<double> ours, anchors, ratios;
   double failures = 0;
   auto run_ours = [&](double s) {
@@ -159,7 +145,7 @@ void paired(figures& out, std::string_view prefix, int pairs, double seconds,
 /// anchors instead: the always-200 handler, and no handler at all.
 figures measure(const child_task& task, void* ctx,
                 const std::function<std::function<void()>()>& setup,
-                bool teardown_before_handshakes = false, const pausable* pairing = nullptr) {
+                bool teardown_before_handshakes, const pausable* pairing) {
   figures out;
   zmqsec_bench_result r{};
   // Freed heap that stays resident would be reused without showing in the difference.
@@ -214,6 +200,8 @@ figures measure(const child_task& task, void* ctx,
   }
   return out;
 }
+
+namespace {
 
 // ---- the always-200 anchor (and no handler at all for the handshakes) ----
 
@@ -458,6 +446,10 @@ int run_child(const child_task& task) {
       out = measure_decide(task);
     } else if (task.kind == ours_flat_kind) {
       out = measure_ours_flat(task);
+    } else if (task.kind == ours_file_kind) {
+      out = measure_ours_file(task);
+    } else if (task.kind == ours_replace_kind) {
+      out = measure_ours_replace(task);
 #endif
     } else {
       throw std::runtime_error("unknown handler kind " + task.kind);

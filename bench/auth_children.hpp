@@ -12,14 +12,16 @@
 namespace zmqsec::bench::auth {
 
 /// The handlers measured in a C++ child.
-inline constexpr std::string_view floor_kind = "floor";              // always-200, then none
-inline constexpr std::string_view floor_busy_kind = "floor-busy";    // always-200 + busy_ns
-inline constexpr std::string_view decide_kind = "decide";            // decide() alone, no sockets
-inline constexpr std::string_view ours_kind = "ours";                // thread_authenticator
-inline constexpr std::string_view ours_flat_kind = "ours-flat";      // ... swapping its stores
-inline constexpr std::string_view czmq_memory_kind = "czmq-memory";  // zauth + in-memory store
-inline constexpr std::string_view czmq_any_kind = "czmq-any";        // zauth, CURVE_ALLOW_ANY
-inline constexpr std::string_view czmq_folder_kind = "czmq-folder";  // zauth, CURVE folder
+inline constexpr std::string_view floor_kind = "floor";                // always-200, then none
+inline constexpr std::string_view floor_busy_kind = "floor-busy";      // always-200 + busy_ns
+inline constexpr std::string_view decide_kind = "decide";              // decide() alone, no sockets
+inline constexpr std::string_view ours_kind = "ours";                  // thread_authenticator
+inline constexpr std::string_view ours_flat_kind = "ours-flat";        // ... swapping its stores
+inline constexpr std::string_view ours_file_kind = "ours-file";        // ... policy from a file
+inline constexpr std::string_view ours_replace_kind = "ours-replace";  // ... replace() under load
+inline constexpr std::string_view czmq_memory_kind = "czmq-memory";    // zauth + in-memory store
+inline constexpr std::string_view czmq_any_kind = "czmq-any";          // zauth, CURVE_ALLOW_ANY
+inline constexpr std::string_view czmq_folder_kind = "czmq-folder";    // zauth, CURVE folder
 
 /// Names of the figures a child reports.
 namespace figure {
@@ -37,6 +39,19 @@ inline constexpr std::string_view hs_anchor_rate = "hs_anchor_rate";
 inline constexpr std::string_view hs_ratio = "hs_ratio";
 // ours-flat: flat_rate_N_R, the rate with N certificates in round R, and flat_failures.
 inline constexpr std::string_view flat_failures = "flat_failures";
+// ours-replace: handshakes while the policy is replaced over and over, and without: rates,
+// failures, the longest gap between two handshakes (seconds), and the replaces done.
+inline constexpr std::string_view replace_hs_rate = "replace_hs_rate";
+inline constexpr std::string_view replace_hs_failures = "replace_hs_failures";
+inline constexpr std::string_view replace_longest_gap = "replace_longest_gap";
+inline constexpr std::string_view replace_count = "replace_count";
+inline constexpr std::string_view replace_seconds = "replace_seconds";  // one replace(), mean
+inline constexpr std::string_view steady_hs_rate = "steady_hs_rate";
+inline constexpr std::string_view steady_longest_gap = "steady_longest_gap";
+// ... and the longest gap between two raw ZAP replies, with and without replacing.
+inline constexpr std::string_view steady_zap_gap = "steady_zap_gap";
+inline constexpr std::string_view replace_zap_gap = "replace_zap_gap";
+inline constexpr std::string_view replace_zap_failures = "replace_zap_failures";
 // decide: nanoseconds per decision, warm (back to back) and cold (1 MiB read between batches).
 inline constexpr std::string_view decide_warm_ns = "decide_warm_ns";
 inline constexpr std::string_view decide_cold_ns = "decide_cold_ns";

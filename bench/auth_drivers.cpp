@@ -128,6 +128,7 @@ struct phases {
   clock_type::time_point measured_from{};
   double warmup = 0;
   double seconds = 0;
+  clock_type::time_point last_completion{};
   bool measuring = false;
   bool sending = true;
 
@@ -140,14 +141,23 @@ struct phases {
       if (std::chrono::duration<double>(now - start).count() >= warmup) {
         measuring = true;
         measured_from = now;
+        last_completion = now;
       }
       return;
     }
-    if (counted) out->completed += 1;
+    if (counted) {
+      out->completed += 1;
+      const double gap = std::chrono::duration<double>(now - last_completion).count();
+      out->longest_gap = std::max(out->longest_gap, gap);
+      last_completion = now;
+    }
     const double elapsed = std::chrono::duration<double>(now - measured_from).count();
     if (elapsed >= seconds) {
       sending = false;
       out->seconds = elapsed;
+      // A stall at the very end counts too.
+      out->longest_gap =
+          std::max(out->longest_gap, std::chrono::duration<double>(now - last_completion).count());
     }
   }
 };

@@ -39,6 +39,7 @@ class Result(ctypes.Structure):
         ("total", ctypes.c_double),
         ("failures", ctypes.c_double),
         ("first_failure", ctypes.c_char * 240),
+        ("longest_gap", ctypes.c_double),
     ]
 
 
