@@ -1,9 +1,12 @@
 // The throttling table on its own, with time given by the test: the back-off schedule, the
-// window, reset on success, eviction of the least recently failed, exemption, IPv6 /64 grouping.
+// window, reset on success, eviction of the least recently failed, exemption, IPv6 /64 grouping,
+// new settings that keep the state.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
+
+#include <zmqsec/auth/policy.hpp>
 
 #include "throttle_table.hpp"
 
@@ -142,4 +145,52 @@ TEST(throttle_table, throttling_off_and_bad_settings) {
   bad = three_in_a_minute();
   bad.exempt = {"not a rule"};
   EXPECT_THROW(table{bad}, zmqsec::error);
+}
+
+TEST(throttle_table, new_settings_keep_what_the_addresses_did) {
+  table t(three_in_a_minute());
+  const char* blocked = "192.0.2.7";
+  const char* counting = "192.0.2.8";
+  for (int i = 0; i < 3; ++i) t.failed(blocked, t0);
+  t.failed(counting, t0);
+  t.failed(counting, t0);
+  // A longer window and a larger table (the entries move): the block and the count stay.
+  auto bigger = three_in_a_minute();
+  bigger.window = 120s;
+  bigger.capacity = 100'000;
+  t.reconfigure(bigger);
+  EXPECT_EQ(t.config(), bigger);
+  EXPECT_EQ(t.tracked(), 2u);
+  EXPECT_TRUE(t.blocked(blocked, t0 + 500ms));
+  EXPECT_TRUE(t.failed(counting, t0 + 1s));  // its third failure within the window
+  // Exempt from now on: never blocked, whatever it did.
+  auto exempting = bigger;
+  exempting.exempt = {"192.0.2.7"};
+  t.reconfigure(exempting);
+  EXPECT_FALSE(t.blocked(blocked, t0 + 500ms));
+  // Bad settings change nothing; throttling off forgets everything.
+  auto bad = exempting;
+  bad.window = 0s;
+  EXPECT_THROW(t.reconfigure(bad), zmqsec::error);
+  EXPECT_EQ(t.config(), exempting);
+  EXPECT_TRUE(t.blocked(counting, t0 + 1s));
+  auto off = exempting;
+  off.max_failures = 0;
+  t.reconfigure(off);
+  EXPECT_EQ(t.tracked(), 0u);
+  EXPECT_FALSE(t.blocked(counting, t0 + 1s));
+}
+
+TEST(throttle_table, a_policy_config_checks_the_settings_at_once) {
+  za::policy_config config;
+  EXPECT_FALSE(config.throttle().enabled());  // off until configured
+  auto bad = three_in_a_minute();
+  bad.exempt = {"10.0.0.0/8", "not a rule"};
+  EXPECT_THROW(config.configure_throttle(bad), zmqsec::error);
+  bad = three_in_a_minute();
+  bad.capacity = za::max_throttle_capacity + 1;
+  EXPECT_THROW(config.configure_throttle(bad), zmqsec::error);
+  EXPECT_FALSE(config.throttle().enabled());  // nothing changed
+  config.configure_throttle(three_in_a_minute());
+  EXPECT_EQ(config.build()->throttle(), three_in_a_minute());
 }

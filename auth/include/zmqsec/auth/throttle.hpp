@@ -18,6 +18,12 @@
 //
 // Memory is bounded: capacity addresses are tracked in a table of fixed size; when the slots an
 // address may use are full, the one that failed least recently gives way.
+//
+// The configuration belongs to the policy (policy_config::configure_throttle, [throttle] in a
+// policy file; a new policy_config has throttling off); the state (who failed, who is blocked)
+// belongs to the authenticator's ZAP handler and survives a new policy, a replace() and a
+// policy file reload: only the settings change. Refusals for throttling are counted in
+// stats().throttled; the observer and the log see them with the reason "throttled".
 #pragma once
 
 #include <chrono>
@@ -26,6 +32,9 @@
 #include <vector>
 
 namespace zmqsec::auth {
+
+/// The most addresses a table may track (about 48 bytes each).
+inline constexpr std::size_t max_throttle_capacity = std::size_t{1} << 24;
 
 struct throttle_config {
   unsigned max_failures = 5;                         ///< 0: throttling off
@@ -36,6 +45,7 @@ struct throttle_config {
   std::vector<std::string> exempt;                   ///< address rules never throttled
 
   bool enabled() const noexcept { return max_failures != 0; }
+  bool operator==(const throttle_config&) const = default;
 };
 
 }  // namespace zmqsec::auth
