@@ -1,10 +1,12 @@
 // zmqsec_bench_throttle: throttling of failed authentication against a password guesser (issue
 // 15). A thread_authenticator whose one PLAIN user has an argon2id entry (libsodium's interactive
-// costs: every check costs the server real CPU); attackers connect from 127.0.0.2 with wrong
-// passwords as fast as they can (each a DEALER that connects, waits for the end of its handshake
-// and connects again), while one legitimate client logs in from 127.0.0.3, one handshake after
-// the other. Three phases: the legitimate client alone (idle), attacked without throttling,
-// attacked with throttling (measured from the attacker's first block on).
+// costs: every check costs the server real CPU); an attacker connects from 127.0.0.2 with wrong
+// passwords as fast as it can (a DEALER that connects, waits for the end of its handshake and
+// connects again; --attackers N runs N of them at once), while one legitimate client logs in
+// from 127.0.0.3, one handshake after the other. Three phases: the legitimate client alone
+// (idle), attacked without throttling, attacked with throttling (the library's default
+// settings unless told otherwise), measured from the attacker's first block on: after it, one
+// guess per block, each block twice as long as the last.
 //
 // Goals: the attacker's guesses checked per second fall at least 100x once throttled, and the
 // legitimate client's handshake p99 attacked (throttled) stays within 2x of the idle server's.
@@ -47,7 +49,7 @@ namespace {
 struct options {
   double seconds = 20;             // idle and unthrottled phases
   double throttled_seconds = 120;  // from the first block on
-  int attackers = 4;
+  int attackers = 1;  // one client from one address, one attempt after the other
   za::throttle_config throttle;  // the library's defaults
 };
 
@@ -204,7 +206,7 @@ class bench {
   }
 
  private:
-  static std::string argon2id_entry(const std::string& password) {
+  std::string argon2id_entry(const std::string& password) {
     if (sodium_init() < 0) throw std::runtime_error("sodium_init failed");
     char out[crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str_alg(out, password.data(), password.size(),
@@ -293,7 +295,7 @@ class bench {
         static_cast<std::size_t>(crypto_pwhash_MEMLIMIT_INTERACTIVE / 1024),
         static_cast<unsigned long long>(crypto_pwhash_OPSLIMIT_INTERACTIVE), verify_ms_);
     std::printf(
-        "%d attackers from 127.0.0.2 (wrong passwords, as fast as they can), one "
+        "attacker clients from 127.0.0.2: %d (wrong passwords, each as fast as it can); one "
         "legitimate client from 127.0.0.3 (one handshake after the other)\n",
         options_.attackers);
     std::printf(

@@ -158,7 +158,10 @@ bool throttle_table::failed(std::string_view address, clock::time_point now) noe
   if (++e->failures < config_.max_failures) return false;
   e->blocked_until = t + e->next_backoff;
   e->next_backoff = std::min(e->next_backoff * 2, config_.max_backoff.count());
-  e->failures = 0;
+  // On probation after the block: one more failure within window of its end starts the next
+  // one, so a guesser gets one guess per block, not max_failures.
+  e->failures = config_.max_failures - 1;
+  e->window_start = e->blocked_until;
   return true;
 }
 

@@ -40,11 +40,10 @@ TEST(throttle_table, blocks_after_n_failures_and_doubles_up_to_the_maximum) {
   EXPECT_TRUE(t.blocked(a, now + 999ms));
   EXPECT_FALSE(t.blocked(a, now + 1s));
   EXPECT_FALSE(t.blocked("192.0.2.8", now));  // others are not
-  // Each new block lasts twice the one before: 2 s, 4 s, 8 s, then 8 s (the maximum).
+  // On probation: one failure after each block starts the next, twice as long: 2 s, 4 s, 8 s,
+  // then 8 s (the maximum).
   for (auto expected : {2s, 4s, 8s, 8s}) {
     now += 2s;  // within max_backoff of the last failure: the schedule goes on
-    t.failed(a, now);
-    t.failed(a, now);
     ASSERT_TRUE(t.failed(a, now));
     EXPECT_TRUE(t.blocked(a, now + expected - 1ms));
     EXPECT_FALSE(t.blocked(a, now + expected));
@@ -60,6 +59,23 @@ TEST(throttle_table, failures_outside_the_window_do_not_add_up) {
   EXPECT_FALSE(t.failed(a, t0 + 61s));  // the window began at t0: a new one begins
   EXPECT_FALSE(t.failed(a, t0 + 62s));
   EXPECT_TRUE(t.failed(a, t0 + 63s));
+}
+
+TEST(throttle_table, probation_ends_with_the_window_after_the_block) {
+  auto c = three_in_a_minute();
+  c.max_backoff = 120s;
+  table t(c);
+  const char* a = "192.0.2.7";
+  for (int i = 0; i < 3; ++i) t.failed(a, t0);
+  ASSERT_TRUE(t.blocked(a, t0));  // until t0 + 1 s
+  // Quiet for more than the window after the block: three failures again, and the next block
+  // still lasts twice the first (the schedule starts over only after max_backoff of quiet).
+  const auto later = t0 + 1s + 61s;
+  EXPECT_FALSE(t.failed(a, later));
+  EXPECT_FALSE(t.failed(a, later));
+  EXPECT_TRUE(t.failed(a, later));
+  EXPECT_TRUE(t.blocked(a, later + 1999ms));
+  EXPECT_FALSE(t.blocked(a, later + 2s));
 }
 
 TEST(throttle_table, a_success_resets_the_address) {

@@ -1,7 +1,9 @@
 // Throttling of failed authentication, per source address: after max_failures refusals within
 // window, the address is refused for a back-off period without running the password check or
-// any callback (400 "throttled"); each new block of the same address lasts twice the one before,
-// up to max_backoff; a success resets the address. libzmq#3883 and #2877 ask for it: an argon2id
+// any callback (400 "throttled"). After a block the address is on probation: one more failure
+// within window of the block's end starts the next block, which lasts twice as long, up to
+// max_backoff (a guesser gets one guess per block); a success resets the address, and so does a
+// quiet time of max_backoff. libzmq#3883 and #2877 ask for it: an argon2id
 // password entry makes every wrong guess cost the server real CPU.
 //
 //   za::throttle_config t;
