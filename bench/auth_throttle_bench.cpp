@@ -49,8 +49,8 @@ namespace {
 struct options {
   double seconds = 20;             // idle and unthrottled phases
   double throttled_seconds = 120;  // from the first block on
-  int attackers = 1;  // one client from one address, one attempt after the other
-  za::throttle_config throttle;  // the library's defaults
+  int attackers = 1;               // one client from one address, one attempt after the other
+  za::throttle_config throttle;    // the library's defaults
 };
 
 // One client that logs in again and again from one source address: a DEALER and its monitor,
@@ -322,8 +322,8 @@ class bench {
                bool blocked) const {
     const za::throttle_config& t = options_.throttle;
     std::printf(
-        "\nsteady state (every block at max_backoff): at most %.4f guesses/s\n",
-        static_cast<double>(t.max_failures) / std::chrono::duration<double>(t.max_backoff).count());
+        "\nsteady state (one guess per block, every block at max_backoff): %.4f guesses/s\n",
+        1.0 / std::chrono::duration<double>(t.max_backoff).count());
     bool ok = blocked && record_.attacker_accepted == 0;
     if (!blocked) std::printf("the attacker was never blocked within 60 s\n");
     if (record_.attacker_accepted != 0) std::printf("an attacker's wrong password was accepted\n");
