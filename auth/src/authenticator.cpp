@@ -96,6 +96,11 @@ authenticator& authenticator::configure_gssapi(std::string_view domain) {
   return *this;
 }
 
+authenticator& authenticator::configure_throttle(throttle_config config) {
+  core()->publisher.change([&](policy_config& c) { c.configure_throttle(std::move(config)); });
+  return *this;
+}
+
 authenticator& authenticator::configure(const std::function<void(policy_config&)>& change) {
   core()->publisher.change(change);
   return *this;

@@ -1,6 +1,8 @@
-// The decision: a policy applied to one ZAP request (parse, address rules, the mechanism's
-// check, the reply, the observer). Pure apart from user callbacks and the certificate stores'
-// snapshots, which the caller's store_snapshots keeps between requests (no thread_local).
+// The decision: a policy applied to one ZAP request (parse, throttling, address rules, the
+// mechanism's check, the reply, the observer). Pure apart from user callbacks, the certificate
+// stores' snapshots, which the caller's store_snapshots keeps between requests (no
+// thread_local), and the caller's throttle state (throttle_step.hpp). The public overloads are
+// in decide_overloads.cpp.
 #include <zmqsec/auth/policy.hpp>
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include <zmqsec/certs/z85.hpp>
 
 #include "policy_data.hpp"
+#include "throttle_step.hpp"
 
 namespace zmqsec::auth {
 
@@ -148,6 +151,8 @@ struct decision_context {
   zap_deferral* deferral;
   store_snapshots& snapshots;
   std::optional<deferred_verdict>& verdict;  // a decider's answer, kept until it is observed
+  detail::throttle_state* throttle;          // the server's, or null
+  bool& past_address_rules;                  // set once the address rules let it through
 
   void answer(zap_status status, std::string_view text) const {
     ::zmqsec::auth::answer(reply, record, status, text);
@@ -294,11 +299,15 @@ void decide_null(const decision_context& c, const std::optional<detail::null_rul
 // The decision proper, for a well-formed request; may throw callback_failure or bad_alloc.
 void decide_request(const decision_context& c, char (&z85_key)[certs::z85_key_size]) {
   fill_credentials(c.request, c.record, z85_key);
+  if (c.throttle != nullptr && c.throttle->refuses(c.request)) {
+    return c.answer(zap_status::failure, detail::throttled_reason);
+  }
   const address_match where = c.data.addresses.match(c.request.address);
   if (where == address_match::denied) return c.answer(zap_status::failure, "address denied");
   if (where == address_match::unlisted && c.data.addresses.has_allow_rules()) {
     return c.answer(zap_status::failure, "address not in the allow list");
   }
+  c.past_address_rules = true;
   const detail::domain_config& config = c.data.find(c.request.domain);
   if (config.decider && decide_by_decider(c, *config.decider)) return;
   switch (c.request.mechanism) {
@@ -356,8 +365,8 @@ zap_outcome observed(const detail::policy_data& data, decision& record, const za
 
 // Decides a parsed request (status ok or malformed) into reply; observes; never throws.
 zap_outcome decide_parsed(const detail::policy_data& data, const zap_parse_result& parsed,
-                          zap_reply& reply, zap_deferral* deferral,
-                          store_snapshots& snapshots) noexcept {
+                          zap_reply& reply, zap_deferral* deferral, store_snapshots& snapshots,
+                          detail::throttle_state* throttle) noexcept {
   decision record;
   fill_record(record, parsed.request);
   char z85_key[certs::z85_key_size];
@@ -373,10 +382,15 @@ zap_outcome decide_parsed(const detail::policy_data& data, const zap_parse_resul
       answer(reply, record, zap_status::failure, parsed.reason);
     } else {
       try {
-        const decision_context context{data, parsed.request, reply,     record,
-                                       cert, deferral,       snapshots, verdict};
+        bool past_rules = false;
+        const decision_context context{data,     parsed.request, reply,   record,   cert,
+                                       deferral, snapshots,      verdict, throttle, past_rules};
         decide_request(context, z85_key);
         if (record.outcome == zap_outcome::pending) return zap_outcome::pending;
+        if (throttle != nullptr && past_rules) {
+          throttle->settle(parsed.request, reply.status,
+                           detail::judged_credential(parsed.request, verdict.has_value()));
+        }
       } catch (const callback_failure& failure) {
         reply.user_id.clear();
         reply.metadata.clear();
@@ -407,28 +421,18 @@ zap_outcome drop_unanswerable(const detail::policy_data& data,
 
 }  // namespace
 
-zap_outcome decide(const policy& p, std::span<const std::string_view> body,
-                   zap_reply& reply) noexcept {
-  return decide(p, body, reply, nullptr);
-}
-
-zap_outcome decide(const policy& p, std::span<const std::string_view> body, zap_reply& reply,
-                   zap_deferral* deferral) noexcept {
-  // No caller's snapshots to keep between calls: this call's own (making one allocates nothing).
-  store_snapshots snapshots;
-  return decide(p, body, reply, deferral, snapshots);
-}
-
-zap_outcome decide(const policy& p, std::span<const std::string_view> body, zap_reply& reply,
-                   zap_deferral* deferral, store_snapshots& snapshots) noexcept {
+zap_outcome detail::decide(const policy& p, std::span<const std::string_view> body,
+                           zap_reply& reply, zap_deferral* deferral, store_snapshots& snapshots,
+                           throttle_state* throttle) noexcept {
   const zap_parse_result parsed = parse_zap_request(body);
   const detail::policy_data& data = policy_access::data(p);
   if (parsed.status == parse_status::no_request_id) return drop_unanswerable(data, parsed);
-  return decide_parsed(data, parsed, reply, deferral, snapshots);
+  return decide_parsed(data, parsed, reply, deferral, snapshots, throttle);
 }
 
-zap_outcome complete_deferred(const policy& p, std::span<const std::string_view> body,
-                              const deferred_verdict& verdict, zap_reply& reply) noexcept {
+zap_outcome detail::complete_deferred(const policy& p, std::span<const std::string_view> body,
+                                      const deferred_verdict& verdict, zap_reply& reply,
+                                      throttle_state* throttle) noexcept {
   const zap_parse_result parsed = parse_zap_request(body);
   if (parsed.status != parse_status::ok) return drop_unanswerable(policy_access::data(p), parsed);
   const zap_request& request = parsed.request;
@@ -443,6 +447,7 @@ zap_outcome complete_deferred(const policy& p, std::span<const std::string_view>
     reply.metadata.clear();
     try {
       apply_verdict(policy_access::data(p), request, record.client_key, verdict, reply, record);
+      if (throttle != nullptr) throttle->settle(request, reply.status, true);
     } catch (const callback_failure& failure) {
       reply.user_id.clear();
       reply.metadata.clear();
@@ -453,23 +458,6 @@ zap_outcome complete_deferred(const policy& p, std::span<const std::string_view>
     outcome = fall_back(reply, record, request.request_id);
   }
   return observed(policy_access::data(p), record, reply, outcome);
-}
-
-zap_outcome decide(const policy& p, const zap_request& request, zap_reply& reply) noexcept {
-  // A request may have been put together by hand: hold it to the parser's rules (so that, e.g.,
-  // curve_key() never reads past a short credential).
-  std::array<std::string_view, 8> frames{request.version,    request.request_id,
-                                         request.domain,     request.address,
-                                         request.routing_id, request.mechanism_name};
-  const std::size_t count = std::min<std::size_t>(request.credential_count, 2);
-  for (std::size_t i = 0; i < count; ++i) frames[6 + i] = request.credentials[i];
-  return decide(p, std::span<const std::string_view>(frames.data(), 6 + count), reply);
-}
-
-std::optional<zap_reply> decide(const policy& p, std::span<const std::string_view> body) {
-  zap_reply reply;
-  if (decide(p, body, reply) != zap_outcome::reply) return std::nullopt;
-  return reply;
 }
 
 }  // namespace zmqsec::auth

@@ -157,8 +157,8 @@ class loop_handler final : public deferred_requests,
     w.timer.cancel();
     std::array<std::string_view, max_frames + 1> views{};
     auto split = split_slot(*w.slot, views);
-    const zap_outcome outcome =
-        complete_deferred(*w.decided_by, split->body, verdict, w.slot->reply);
+    const zap_outcome outcome = detail::complete_deferred(*w.decided_by, split->body, verdict,
+                                                          w.slot->reply, &server_.throttle());
     if (server_.reply(*w.slot, outcome) == zap_step::terminated) fail(zap_step::terminated, ETERM);
   }
 

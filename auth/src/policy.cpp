@@ -63,6 +63,10 @@ std::uint64_t policy::observer_errors() const noexcept {
   return data_->observer_errors.load(std::memory_order_relaxed);
 }
 
+const throttle_config& policy::throttle() const noexcept {
+  return data_->throttle;
+}
+
 // ---- policy_config ------------------------------------------------------------------------------
 
 policy_config::policy_config() : data_(std::make_unique<detail::config_data>()) {}
@@ -307,11 +311,22 @@ decision_logging policy_config::logged_decisions() const noexcept {
   return data_->logging;
 }
 
+policy_config& policy_config::configure_throttle(throttle_config config) {
+  detail::check_throttle_config(config);
+  data_->throttle = std::move(config);
+  return *this;
+}
+
+const throttle_config& policy_config::throttle() const noexcept {
+  return data_->throttle;
+}
+
 std::shared_ptr<const policy> policy_config::build() const {
   auto data = std::make_shared<detail::policy_data>();
   data->addresses = data_->addresses;
   data->user_id_hook = data_->user_id_hook;
   data->observer = data_->observer;
+  data->throttle = data_->throttle;
   if (auto it = data_->domains.find(detail::wildcard_domain); it != data_->domains.end()) {
     data->wildcard = it->second;
   }

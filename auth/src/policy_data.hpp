@@ -16,6 +16,8 @@
 
 #include <zmqsec/auth/policy.hpp>
 
+#include "throttle_table.hpp"
+
 namespace zmqsec::auth::detail {
 
 inline constexpr std::string_view wildcard_domain = "*";
@@ -73,6 +75,7 @@ struct config_data {
   std::shared_ptr<const curve_user_id_hook> user_id_hook;
   std::shared_ptr<const decision_observer> observer;
   decision_logging logging = decision_logging::all;
+  throttle_config throttle = throttle_off();  // until configure_throttle
 
   domain_config& domain(std::string_view name) {
     check_domain(name);
@@ -91,6 +94,7 @@ struct policy_data {
   std::shared_ptr<const curve_user_id_hook> user_id_hook;
   std::shared_ptr<const decision_observer> observer;
   mutable std::atomic<std::uint64_t> observer_errors{0};
+  throttle_config throttle;  // read by the ZAP server when the policy comes in force
 
   const domain_config& find(std::string_view domain) const noexcept {
     if (domains.empty()) return wildcard;  // only "*" configured: no hashing per request

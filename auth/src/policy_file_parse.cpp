@@ -2,10 +2,12 @@
 // strictly, every value checked by the policy_config call it becomes, every error placed at the
 // line and column of the key or value at fault. Touches no file.
 //
-// A new table (e.g. issue 15's [throttle]) is one more entry in parse_top_level's list and a
-// function of its own; a new per-domain key the same in parse_domain.
+// A new table (as [throttle]) is one more entry in parse_top_level's list and a function of its
+// own; a new per-domain key the same in parse_domain.
 #include <zmqsec/auth/policy_file.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <string>
@@ -38,12 +40,14 @@ class document_parser {
         parse_addresses(table_of(key, node));
       } else if (key == "log") {
         parse_log(table_of(key, node));
+      } else if (key == "throttle") {
+        parse_throttle(table_of(key, node));
       } else if (key == "domains") {
         for (const auto& [name, domain] : table_of(key, node)) {
           parse_domain(name, table_of(name, domain));
         }
       } else {
-        unknown(key, "a top-level table ([addresses], [log], [domains.NAME])");
+        unknown(key, "a top-level table ([addresses], [log], [throttle], [domains.NAME])");
       }
     }
   }
@@ -127,6 +131,46 @@ class document_parser {
              "decisions must be \"all\", \"refusals\" or \"none\", not " + in_quotes(which));
       }
     }
+  }
+
+  // A whole number from 0 to max.
+  std::int64_t count_of(const toml::key& key, const toml::node& node, std::int64_t max) const {
+    const auto* value = node.as_integer();
+    if (value == nullptr || value->get() < 0 || value->get() > max) {
+      fail(node.source(),
+           in_quotes(key.str()) + " must be a whole number from 0 to " + std::to_string(max));
+    }
+    return value->get();
+  }
+
+  // [throttle]: present, it turns throttling on with throttle_config's defaults for what it
+  // leaves out (max_failures = 0 turns it off again).
+  void parse_throttle(const toml::table& table) {
+    throttle_config config;
+    constexpr std::int64_t day_ms = 86'400'000;
+    for (const auto& [key, node] : table) {
+      if (key == "max_failures") {
+        config.max_failures = static_cast<unsigned>(count_of(key, node, 1'000'000));
+      } else if (key == "window_ms") {
+        config.window = std::chrono::milliseconds(count_of(key, node, day_ms));
+      } else if (key == "initial_backoff_ms") {
+        config.initial_backoff = std::chrono::milliseconds(count_of(key, node, day_ms));
+      } else if (key == "max_backoff_ms") {
+        config.max_backoff = std::chrono::milliseconds(count_of(key, node, day_ms));
+      } else if (key == "capacity") {
+        config.capacity = static_cast<std::size_t>(
+            count_of(key, node, static_cast<std::int64_t>(max_throttle_capacity)));
+      } else if (key == "exempt") {
+        for (const auto& [rule, at] : strings_of(key, node)) {
+          checked(at->source(), [&, rule = rule] { address_rules().allow(rule); });
+          config.exempt.emplace_back(rule);
+        }
+      } else {
+        unknown(key,
+                "max_failures, window_ms, initial_backoff_ms, max_backoff_ms, capacity or exempt");
+      }
+    }
+    checked(table.source(), [&] { doc_.config.configure_throttle(std::move(config)); });
   }
 
   void parse_domain(const toml::key& name, const toml::table& table) {

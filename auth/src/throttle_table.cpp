@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <string>
 
 #include <zmqsec/certs/keys.hpp>
 #include <zmqsec/error.hpp>
@@ -20,7 +21,16 @@ std::int64_t ms(throttle_table::clock::time_point t) noexcept {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-void check(const throttle_config& config) {
+std::size_t bucket_count(const throttle_config& config, std::size_t ways) {
+  if (!config.enabled()) return 0;
+  return std::bit_ceil(std::max<std::size_t>(1, (config.capacity + ways - 1) / ways));
+}
+
+}  // namespace
+
+void check_throttle_config(const throttle_config& config) {
+  address_rules exempt;
+  for (const auto& rule : config.exempt) exempt.allow(rule);
   if (!config.enabled()) return;
   if (config.window.count() <= 0 || config.initial_backoff.count() <= 0 ||
       config.max_backoff < config.initial_backoff) {
@@ -28,21 +38,44 @@ void check(const throttle_config& config) {
                         "throttle: window and back-off must be positive, and max_backoff at "
                         "least initial_backoff");
   }
-  if (config.capacity == 0) {
-    throw zmqsec::error(errc::invalid_argument, "throttle: capacity must be at least 1");
+  if (config.capacity == 0 || config.capacity > max_throttle_capacity) {
+    throw zmqsec::error(errc::invalid_argument, "throttle: capacity must be from 1 to " +
+                                                    std::to_string(max_throttle_capacity) +
+                                                    " addresses");
   }
 }
 
-}  // namespace
-
 throttle_table::throttle_table(throttle_config config) : config_(std::move(config)) {
-  check(config_);
+  check_throttle_config(config_);
   for (const auto& rule : config_.exempt) exempt_.allow(rule);
   certs::ensure_sodium_initialised();
   randombytes_buf(&seed_, sizeof seed_);
-  if (!config_.enabled()) return;
-  const std::size_t wanted = std::max<std::size_t>(1, (config_.capacity + ways - 1) / ways);
-  buckets_.resize(std::bit_ceil(wanted));
+  buckets_.resize(bucket_count(config_, ways));
+}
+
+void throttle_table::reconfigure(throttle_config config) {
+  if (config == config_) return;
+  check_throttle_config(config);
+  address_rules exempt;
+  for (const auto& rule : config.exempt) exempt.allow(rule);
+  std::vector<std::array<entry, ways>> buckets(bucket_count(config, ways));
+  // Nothing below throws: the new settings come in whole or not at all.
+  if (buckets.size() != buckets_.size()) {
+    buckets_.swap(buckets);
+    if (!buckets_.empty()) move_entries_from(buckets);
+  }
+  exempt_ = std::move(exempt);
+  config_ = std::move(config);
+}
+
+// The entries of a table of another size into this one (keys are kept: no address is parsed
+// again). Each claims its slot as a new failure would, at the time it last failed.
+void throttle_table::move_entries_from(const std::vector<std::array<entry, ways>>& old) noexcept {
+  for (const auto& bucket : old) {
+    for (const entry& e : bucket) {
+      if (e.key != 0) claim(e.key, e.last_failure) = e;
+    }
+  }
 }
 
 std::optional<std::uint64_t> throttle_table::key_of(std::string_view address) const noexcept {
@@ -125,7 +158,10 @@ bool throttle_table::failed(std::string_view address, clock::time_point now) noe
   if (++e->failures < config_.max_failures) return false;
   e->blocked_until = t + e->next_backoff;
   e->next_backoff = std::min(e->next_backoff * 2, config_.max_backoff.count());
-  e->failures = 0;
+  // On probation after the block: one more failure within window of its end starts the next
+  // one, so a guesser gets one guess per block, not max_failures.
+  e->failures = config_.max_failures - 1;
+  e->window_start = e->blocked_until;
   return true;
 }
 

@@ -15,12 +15,28 @@
 
 namespace zmqsec::auth::detail {
 
+/// Settings with throttling off (what a new policy_config has).
+inline throttle_config throttle_off() {
+  throttle_config config;
+  config.max_failures = 0;
+  return config;
+}
+
+/// Throws zmqsec::error for settings a throttle_table refuses (checked when a policy is
+/// configured, so that the ZAP handler never meets them).
+void check_throttle_config(const throttle_config& config);
+
 class throttle_table {
  public:
   using clock = std::chrono::steady_clock;
 
   /// Throws zmqsec::error for a bad exempt rule or a zero-length window or back-off.
   explicit throttle_table(throttle_config config);
+
+  /// New settings, keeping what the addresses did (entries move to a table of the new capacity;
+  /// when it is smaller, the least recently failed give way as usual). Throws like the
+  /// constructor, and then changes nothing. Throttling turned off forgets everything.
+  void reconfigure(throttle_config config);
 
   /// Whether a request from address must be refused now ("throttled").
   bool blocked(std::string_view address, clock::time_point now) const noexcept;
@@ -50,6 +66,7 @@ class throttle_table {
   const entry* find(std::uint64_t key) const noexcept;
   entry& claim(std::uint64_t key, std::int64_t t) noexcept;
   std::size_t bucket_of(std::uint64_t key) const noexcept;
+  void move_entries_from(const std::vector<std::array<entry, ways>>& old) noexcept;
 
   throttle_config config_;
   address_rules exempt_;

@@ -117,6 +117,7 @@ const policy& zap_server::refresh_policy() noexcept {
   if (generation != generation_ || !policy_) {
     policy_ = source_.current.load(std::memory_order_acquire);
     generation_ = generation;
+    throttle_.reconfigure(policy_->throttle());
   }
   return *policy_;
 }
@@ -134,7 +135,8 @@ void zap_server::decide_slot(std::size_t index) noexcept {
   slot.envelope_size = split->envelope.size();
   using clock = std::chrono::steady_clock;
   const clock::time_point start = clock::now();
-  slot.outcome = decide(refresh_policy(), split->body, slot.reply, deferred_, snapshots_);
+  slot.outcome =
+      detail::decide(refresh_policy(), split->body, slot.reply, deferred_, snapshots_, &throttle_);
   if (slot.outcome != zap_outcome::pending) {
     const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start);
     counters_.decisions().count_latency(static_cast<std::uint64_t>(took.count()));
@@ -172,6 +174,7 @@ void zap_server::count(std::size_t received) noexcept {
         break;
     }
   }
+  batch.throttled = throttle_.take_refusals();
   for (handler_counters::counter c : authenticator_counters) counters_.add(c, batch.*c);
 }
 

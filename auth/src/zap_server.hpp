@@ -21,6 +21,7 @@
 
 #include "handler_state.hpp"
 #include "shared_log.hpp"
+#include "throttle_step.hpp"
 #include "zap_io.hpp"
 
 namespace zmqsec::auth::detail {
@@ -79,6 +80,10 @@ class zap_server {
   /// keep(), its reply filled by complete_deferred()). Returns step's words for the send.
   zap_step reply(zap_slot& slot, zap_outcome outcome) noexcept;
 
+  /// Who failed and who is blocked (throttle.hpp): kept for as long as the server lives, through
+  /// every change of policy; complete_deferred() of a deferred request takes it too.
+  throttle_state& throttle() noexcept { return throttle_; }
+
  private:
   const policy& refresh_policy() noexcept;
   std::size_t receive_and_decide(zap_step& result) noexcept;
@@ -107,6 +112,7 @@ class zap_server {
   std::shared_ptr<const policy> policy_;
   std::uint64_t generation_ = 0;
   store_snapshots snapshots_;
+  throttle_state throttle_;  // its settings follow policy_
 };
 
 /// The log line for a server that ended by itself (terminated or failed; err: the errno).

@@ -30,6 +30,9 @@ void collect_counters(detail::family_set& f, std::string_view name,
   f.counter("zmqsec_auth_deferred_timeouts_total",
             "deferred ZAP requests answered 500 because no answer came in time", l,
             s.deferred_timeouts);
+  f.counter("zmqsec_auth_throttled_total",
+            "ZAP requests refused for throttling (too many failed attempts from the address)", l,
+            s.throttled);
   f.counter("zmqsec_auth_password_reloads_total", "password files read again", l,
             s.password_reloads);
   f.counter("zmqsec_auth_password_reload_failures_total",

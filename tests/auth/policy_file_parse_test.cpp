@@ -3,6 +3,7 @@
 // the files a document names (relative to the policy file's folder), and the shipped example.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -79,6 +80,32 @@ allow_any = true
   EXPECT_EQ(status(*policy, request("CURVE", "closed", {raw})), "400");
 }
 
+TEST(policy_file_parse, a_throttle_table_turns_throttling_on_with_defaults_for_what_it_leaves_out) {
+  EXPECT_FALSE(za::parse_policy_document("", "p.toml").config.throttle().enabled());
+  const auto defaults = za::parse_policy_document("[throttle]\n", "p.toml").config.throttle();
+  EXPECT_EQ(defaults, za::throttle_config{});
+  EXPECT_TRUE(defaults.enabled());
+  const auto document = za::parse_policy_document(R"([throttle]
+max_failures = 3
+window_ms = 10000
+initial_backoff_ms = 250
+max_backoff_ms = 4000
+capacity = 1024
+exempt = ["10.0.0.0/8", "::1"]
+)",
+                                                  "p.toml");
+  const za::throttle_config& t = document.config.throttle();
+  EXPECT_EQ(t.max_failures, 3U);
+  EXPECT_EQ(t.window, std::chrono::milliseconds(10'000));
+  EXPECT_EQ(t.initial_backoff, std::chrono::milliseconds(250));
+  EXPECT_EQ(t.max_backoff, std::chrono::milliseconds(4'000));
+  EXPECT_EQ(t.capacity, 1024U);
+  EXPECT_EQ(t.exempt, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+  EXPECT_EQ(document.config.build()->throttle(), t);  // the policy carries it
+  const auto off = za::parse_policy_document("[throttle]\nmax_failures = 0\n", "p.toml");
+  EXPECT_FALSE(off.config.throttle().enabled());
+}
+
 TEST(policy_file_parse, sources_are_named_relative_to_the_policy_file) {
   const auto document = za::parse_policy_document(R"([domains."*"]
 plain = { password_file = "passwords" }
@@ -101,7 +128,17 @@ TEST(policy_file_parse, every_error_names_its_line_and_column) {
   const std::string domain_256(256, 'd');
   const std::vector<bad_document> cases = {
       {"[addresses\n", 1, 11, ""},  // TOML syntax, as toml++ places it
-      {"[throttle]\nrate = 5\n", 1, 2, "unknown key \"throttle\""},
+      {"[throtle]\nrate = 5\n", 1, 2, "unknown key \"throtle\""},
+      {"[throttle]\nrate = 5\n", 2, 1, "unknown key \"rate\""},
+      {"[throttle]\nmax_failures = -1\n", 2, 16, "whole number from 0"},
+      {"[throttle]\nwindow_ms = \"60s\"\n", 2, 13, "whole number from 0"},
+      {"[throttle]\nwindow_ms = 0\n", 1, 1, "window and back-off must be positive"},
+      {"[throttle]\ninitial_backoff_ms = 5000\nmax_backoff_ms = 1000\n", 1, 1,
+       "max_backoff at least initial_backoff"},
+      {"[throttle]\ncapacity = 0\n", 1, 1, "capacity must be from 1"},
+      {"[throttle]\ncapacity = 99999999999\n", 2, 12, "whole number from 0"},
+      {"[throttle]\nexempt = [\"10.0.0.0/33\"]\n", 2, 11, "prefix length"},
+      {"throttle = 5\n", 1, 12, "must be a table"},
       {"answer = 42\n", 1, 1, "unknown key \"answer\""},
       {"addresses = 5\n", 1, 13, "must be a table"},
       {"[addresses]\nallow = \"127.0.0.1\"\n", 2, 9, "array of strings"},
@@ -198,4 +235,5 @@ TEST(policy_file_parse, the_shipped_example_loads) {
   }
   const auto policy = za::load_policy_file(dir / "policy.toml").build();
   EXPECT_FALSE(policy->addresses().empty());
+  EXPECT_TRUE(policy->throttle().enabled());
 }

@@ -1,9 +1,12 @@
 // The throttling table on its own, with time given by the test: the back-off schedule, the
-// window, reset on success, eviction of the least recently failed, exemption, IPv6 /64 grouping.
+// window, reset on success, eviction of the least recently failed, exemption, IPv6 /64 grouping,
+// new settings that keep the state.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
+
+#include <zmqsec/auth/policy.hpp>
 
 #include "throttle_table.hpp"
 
@@ -37,11 +40,10 @@ TEST(throttle_table, blocks_after_n_failures_and_doubles_up_to_the_maximum) {
   EXPECT_TRUE(t.blocked(a, now + 999ms));
   EXPECT_FALSE(t.blocked(a, now + 1s));
   EXPECT_FALSE(t.blocked("192.0.2.8", now));  // others are not
-  // Each new block lasts twice the one before: 2 s, 4 s, 8 s, then 8 s (the maximum).
+  // On probation: one failure after each block starts the next, twice as long: 2 s, 4 s, 8 s,
+  // then 8 s (the maximum).
   for (auto expected : {2s, 4s, 8s, 8s}) {
     now += 2s;  // within max_backoff of the last failure: the schedule goes on
-    t.failed(a, now);
-    t.failed(a, now);
     ASSERT_TRUE(t.failed(a, now));
     EXPECT_TRUE(t.blocked(a, now + expected - 1ms));
     EXPECT_FALSE(t.blocked(a, now + expected));
@@ -57,6 +59,23 @@ TEST(throttle_table, failures_outside_the_window_do_not_add_up) {
   EXPECT_FALSE(t.failed(a, t0 + 61s));  // the window began at t0: a new one begins
   EXPECT_FALSE(t.failed(a, t0 + 62s));
   EXPECT_TRUE(t.failed(a, t0 + 63s));
+}
+
+TEST(throttle_table, probation_ends_with_the_window_after_the_block) {
+  auto c = three_in_a_minute();
+  c.max_backoff = 120s;
+  table t(c);
+  const char* a = "192.0.2.7";
+  for (int i = 0; i < 3; ++i) t.failed(a, t0);
+  ASSERT_TRUE(t.blocked(a, t0));  // until t0 + 1 s
+  // Quiet for more than the window after the block: three failures again, and the next block
+  // still lasts twice the first (the schedule starts over only after max_backoff of quiet).
+  const auto later = t0 + 1s + 61s;
+  EXPECT_FALSE(t.failed(a, later));
+  EXPECT_FALSE(t.failed(a, later));
+  EXPECT_TRUE(t.failed(a, later));
+  EXPECT_TRUE(t.blocked(a, later + 1999ms));
+  EXPECT_FALSE(t.blocked(a, later + 2s));
 }
 
 TEST(throttle_table, a_success_resets_the_address) {
@@ -142,4 +161,52 @@ TEST(throttle_table, throttling_off_and_bad_settings) {
   bad = three_in_a_minute();
   bad.exempt = {"not a rule"};
   EXPECT_THROW(table{bad}, zmqsec::error);
+}
+
+TEST(throttle_table, new_settings_keep_what_the_addresses_did) {
+  table t(three_in_a_minute());
+  const char* blocked = "192.0.2.7";
+  const char* counting = "192.0.2.8";
+  for (int i = 0; i < 3; ++i) t.failed(blocked, t0);
+  t.failed(counting, t0);
+  t.failed(counting, t0);
+  // A longer window and a larger table (the entries move): the block and the count stay.
+  auto bigger = three_in_a_minute();
+  bigger.window = 120s;
+  bigger.capacity = 100'000;
+  t.reconfigure(bigger);
+  EXPECT_EQ(t.config(), bigger);
+  EXPECT_EQ(t.tracked(), 2u);
+  EXPECT_TRUE(t.blocked(blocked, t0 + 500ms));
+  EXPECT_TRUE(t.failed(counting, t0 + 1s));  // its third failure within the window
+  // Exempt from now on: never blocked, whatever it did.
+  auto exempting = bigger;
+  exempting.exempt = {"192.0.2.7"};
+  t.reconfigure(exempting);
+  EXPECT_FALSE(t.blocked(blocked, t0 + 500ms));
+  // Bad settings change nothing; throttling off forgets everything.
+  auto bad = exempting;
+  bad.window = 0s;
+  EXPECT_THROW(t.reconfigure(bad), zmqsec::error);
+  EXPECT_EQ(t.config(), exempting);
+  EXPECT_TRUE(t.blocked(counting, t0 + 1s));
+  auto off = exempting;
+  off.max_failures = 0;
+  t.reconfigure(off);
+  EXPECT_EQ(t.tracked(), 0u);
+  EXPECT_FALSE(t.blocked(counting, t0 + 1s));
+}
+
+TEST(throttle_table, a_policy_config_checks_the_settings_at_once) {
+  za::policy_config config;
+  EXPECT_FALSE(config.throttle().enabled());  // off until configured
+  auto bad = three_in_a_minute();
+  bad.exempt = {"10.0.0.0/8", "not a rule"};
+  EXPECT_THROW(config.configure_throttle(bad), zmqsec::error);
+  bad = three_in_a_minute();
+  bad.capacity = za::max_throttle_capacity + 1;
+  EXPECT_THROW(config.configure_throttle(bad), zmqsec::error);
+  EXPECT_FALSE(config.throttle().enabled());  // nothing changed
+  config.configure_throttle(three_in_a_minute());
+  EXPECT_EQ(config.build()->throttle(), three_in_a_minute());
 }

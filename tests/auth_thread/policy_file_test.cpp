@@ -207,7 +207,7 @@ TEST_F(policy_file, a_broken_file_keeps_the_last_good_policy_and_says_where) {
   auth_.start();
   const auto good = auth_.generation();
   dir_.write("policy.toml", "[addresses]\nallow = [\"127.0.0.3\"]\n[throttle]\nrate = 5\n");
-  ASSERT_TRUE(log_.sink->wait_for({"policy file not reloaded", "policy.toml:3:2", "throttle"}))
+  ASSERT_TRUE(log_.sink->wait_for({"policy file not reloaded", "policy.toml:4:1", "rate"}))
       << log_.sink->all();
   EXPECT_EQ(auth_.generation(), good);
   EXPECT_EQ(auth_.stats().policy_reload_failures, 1U);

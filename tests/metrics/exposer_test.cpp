@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
+#include <zmq_addon.hpp>
 #include <zmqsec/auth/thread_authenticator.hpp>
 #include <zmqsec/error.hpp>
 #include <zmqsec/logging.hpp>
@@ -151,6 +154,39 @@ TEST(exposer_test, domains_past_the_eighth_are_counted_as_other) {
   }
   EXPECT_EQ(text.find("domain-8"), std::string::npos) << text;
   EXPECT_NE(text.find(R"(domain="other",mechanism="NULL",status="200"} 2)"), std::string::npos)
+      << text;
+}
+
+// Requests refused for throttling: asked straight at the ZAP handler (the address frame names a
+// peer that failed once, with max_failures = 1).
+TEST(exposer_test, refusals_for_throttling_are_counted) {
+  exposer metrics;
+  zmq::context_t ctx;
+  za::thread_authenticator auth(ctx);
+  za::throttle_config throttle;
+  throttle.max_failures = 1;
+  auth.configure_plain("*", {{"admin", "secret"}}).configure_throttle(throttle);
+  auth.start();
+  auto exported = metrics.add(auth);
+  zmq::socket_t zap(ctx, zmq::socket_type::dealer);
+  zap.set(zmq::sockopt::linger, 0);
+  zap.set(zmq::sockopt::rcvtimeo, 10'000);
+  zap.connect(std::string(za::zap_endpoint));
+  std::vector<std::string> statuses;
+  for (const char* password : {"wrong", "secret", "secret"}) {
+    for (const char* frame : {"", "1.0", "1", "", "192.0.2.1", "routing-id", "PLAIN", "admin"}) {
+      zap.send(zmq::buffer(std::string_view(frame)), zmq::send_flags::sndmore);
+    }
+    zap.send(zmq::buffer(std::string_view(password)), zmq::send_flags::none);
+    std::vector<zmq::message_t> reply;
+    ASSERT_TRUE(zmq::recv_multipart(zap, std::back_inserter(reply)));
+    ASSERT_GE(reply.size(), 5U);
+    statuses.push_back(reply[3].to_string() + " " + reply[4].to_string());
+  }
+  EXPECT_EQ(statuses,
+            (std::vector<std::string>{"400 wrong password", "400 throttled", "400 throttled"}));
+  const std::string text = metrics.scrape();
+  EXPECT_NE(text.find(R"(zmqsec_auth_throttled_total{authenticator="zap"} 2)"), std::string::npos)
       << text;
 }
 

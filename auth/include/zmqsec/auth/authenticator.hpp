@@ -118,6 +118,15 @@ class authenticator {
   // --- GSSAPI -----------------------------------------------------------------------------------
   authenticator& configure_gssapi(std::string_view domain);
 
+  // --- Throttling of failed authentication (see throttle.hpp) -----------------------------------
+  /// After config.max_failures refused credentials from one address (IPv6: one /64) within
+  /// config.window, its requests are refused (400 "throttled") without any check or callback
+  /// for a back-off that doubles with each block; max_failures = 0 turns it off (the default).
+  /// Throws zmqsec::error for bad settings; nothing changes then. The settings are part of the
+  /// policy (replace() and a policy file's [throttle] set them too); what the handler knows of
+  /// the addresses stays when they change. stats().throttled counts the refusals.
+  authenticator& configure_throttle(throttle_config config);
+
   // --- Several changes as one -------------------------------------------------------------------
   /// Calls change with a copy of the configuration and publishes the result as one policy; if it
   /// throws, nothing changes (and the exception propagates). Password files it configures are

@@ -33,6 +33,9 @@
 //   callback answers later through a completion; decide() then returns pending and the
 //   transport finishes the request with complete_deferred(). Only with a zap_deferral.
 // - GSSAPI: configure_gssapi(domain) accepts the principal GSSAPI authenticated. User-Id = it.
+// - Throttling (configure_throttle; an authenticator's, see throttle.hpp): a request from an
+//   address blocked for its failed attempts is refused (400 "throttled") before anything else
+//   is checked.
 // - Any other mechanism is refused. A malformed request gets 400; a callback or hook that throws
 //   gives 500 ("internal error"); a request with no usable request id is dropped.
 //
@@ -61,6 +64,7 @@
 #include <zmqsec/auth/deferred.hpp>
 #include <zmqsec/auth/passwords.hpp>
 #include <zmqsec/auth/store_snapshots.hpp>
+#include <zmqsec/auth/throttle.hpp>
 #include <zmqsec/auth/zap.hpp>
 #include <zmqsec/certs/cert_store.hpp>
 #include <zmqsec/certs/keys.hpp>
@@ -114,6 +118,9 @@ class policy {
 
   /// How many times the observer threw (each time caught and ignored).
   std::uint64_t observer_errors() const noexcept;
+
+  /// The throttling settings (see throttle.hpp); the state is the authenticator's.
+  const throttle_config& throttle() const noexcept;
 
  private:
   friend class policy_config;
@@ -221,6 +228,14 @@ class policy_config {
 
   // --- GSSAPI ------------------------------------------------------------------------------------
   policy_config& configure_gssapi(std::string_view domain);
+
+  // --- Throttling of failed authentication (see throttle.hpp) ------------------------------------
+  /// Settings for an authenticator's throttling (max_failures = 0: off, as in a new config).
+  /// Throws zmqsec::error for a bad exempt rule, a window or back-off that is not positive, or a
+  /// capacity out of range; nothing changes then. decide() alone does not throttle: the state
+  /// belongs to an authenticator.
+  policy_config& configure_throttle(throttle_config config);
+  const throttle_config& throttle() const noexcept;
 
   // --- Observation -------------------------------------------------------------------------------
   /// Called with every decision (empty: none).

@@ -1,7 +1,9 @@
 // Throttling of failed authentication, per source address: after max_failures refusals within
 // window, the address is refused for a back-off period without running the password check or
-// any callback (400 "throttled"); each new block of the same address lasts twice the one before,
-// up to max_backoff; a success resets the address. libzmq#3883 and #2877 ask for it: an argon2id
+// any callback (400 "throttled"). After a block the address is on probation: one more failure
+// within window of the block's end starts the next block, which lasts twice as long, up to
+// max_backoff (a guesser gets one guess per block); a success resets the address, and so does a
+// quiet time of max_backoff. libzmq#3883 and #2877 ask for it: an argon2id
 // password entry makes every wrong guess cost the server real CPU.
 //
 //   za::throttle_config t;
@@ -18,6 +20,12 @@
 //
 // Memory is bounded: capacity addresses are tracked in a table of fixed size; when the slots an
 // address may use are full, the one that failed least recently gives way.
+//
+// The configuration belongs to the policy (policy_config::configure_throttle, [throttle] in a
+// policy file; a new policy_config has throttling off); the state (who failed, who is blocked)
+// belongs to the authenticator's ZAP handler and survives a new policy, a replace() and a
+// policy file reload: only the settings change. Refusals for throttling are counted in
+// stats().throttled; the observer and the log see them with the reason "throttled".
 #pragma once
 
 #include <chrono>
@@ -26,6 +34,9 @@
 #include <vector>
 
 namespace zmqsec::auth {
+
+/// The most addresses a table may track (about 48 bytes each).
+inline constexpr std::size_t max_throttle_capacity = std::size_t{1} << 24;
 
 struct throttle_config {
   unsigned max_failures = 5;                         ///< 0: throttling off
@@ -36,6 +47,7 @@ struct throttle_config {
   std::vector<std::string> exempt;                   ///< address rules never throttled
 
   bool enabled() const noexcept { return max_failures != 0; }
+  bool operator==(const throttle_config&) const = default;
 };
 
 }  // namespace zmqsec::auth
