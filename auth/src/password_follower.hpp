@@ -1,8 +1,9 @@
-// Following password files: each file given to configure_plain_file is watched (core/file_watch.hpp)
-// and read again when it changes; a table that reads and parses is published, one that does not
-// keeps the table loaded before (and the log says so). The same watch follows the policy file
-// (one inotify instance): every change goes to the publisher's file_changed(), which reloads the
-// policy file itself and gives password files back to reload(). Private to zmqsec::auth.
+// Following password files: each file given to configure_plain_file is watched
+// (core/file_watch.hpp) and read again when it changes; a table that reads and parses is published,
+// one that does not keeps the table loaded before (and the log says so). The same watch follows the
+// policy file (one inotify instance): every change goes to the publisher's file_changed(), which
+// reloads the policy file itself and gives password files back to reload(). Private to
+// zmqsec::auth.
 #pragma once
 
 #include <filesystem>
