@@ -22,10 +22,11 @@ bool is_space(char c) noexcept {
   return c == ' ' || c == '\t';
 }
 
-// ZMTP 3's property names: letters, digits, "-", "_", ".", "+", 1 to 255 of them.
+// ZPL's name characters (ZMTP 3's property names, plus "$", "@", "&" and "/"), so that every
+// certificate's metadata can be written as a line: 1 to 255 of them.
 bool is_name_char(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == '+';
+         c == '_' || c == '.' || c == '+' || c == '$' || c == '@' || c == '&' || c == '/';
 }
 
 bool is_control(char c) noexcept {
@@ -41,7 +42,7 @@ bool parse_pair(std::string_view line, std::size_t& i, pair_list& pairs, std::st
   while (i < line.size() && is_name_char(line[i])) ++i;
   const std::string_view name = line.substr(name_begin, i - name_begin);
   if (name.empty() || name.size() > 255 || i == line.size() || line[i] != '=') {
-    reason = "expected name=value after the key (names: 1 to 255 of A-Z a-z 0-9 - _ . +)";
+    reason = "expected name=value after the key (names: 1 to 255 of A-Z a-z 0-9 $ - _ @ . & + /)";
     return false;
   }
   ++i;

@@ -8,12 +8,12 @@
 //   Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID
 //
 // A line is a key (40 characters of Z85), then any number of name=value pairs separated by
-// spaces or tabs. Names are ZMTP property names (1 to 255 of A-Z a-z 0-9 - _ . +); a value is
-// a run of non-blank characters without '"', or a double-quoted string in which a backslash
-// makes the next '"' or backslash literal. Control characters are refused. The pairs are the key's
-// metadata, exactly as a certificate file's metadata section: the authenticator copies them into
-// the ZAP reply and hands them to the User-Id hook (configure_curve_user_id). A line that does not
-// parse is reported by its number and skipped; the other lines still count.
+// spaces or tabs. Names are ZPL names, as in certificate files (1 to 255 of A-Z a-z 0-9 $ - _ @ . &
+// + /); a value is a run of non-blank characters without '"', or a double-quoted string in which a
+// backslash makes the next '"' or backslash literal. Control characters are refused. The pairs are
+// the key's metadata, exactly as a certificate file's metadata section: the authenticator copies
+// them into the ZAP reply and hands them to the User-Id hook (configure_curve_user_id). A line that
+// does not parse is reported by its number and skipped; the other lines still count.
 //
 //   auto contents = zmqsec::certs::read_authorized_keys("/etc/app/clients.keys");
 //   for (const auto& k : contents.keys) std::cout << k.line << ' ' << k.key.z85() << '\n';
@@ -45,8 +45,8 @@ struct authorized_keys_contents {
 authorized_keys_contents read_authorized_keys(const std::filesystem::path& file);
 
 /// The line (without newline) for key and its metadata; values are quoted when they need it.
-/// Throws zmqsec::error (invalid_argument) for a name that is not a ZMTP property name or a
-/// value with a control character.
+/// Throws zmqsec::error (invalid_argument) for a name that is not a ZPL name or a value with a
+/// control character.
 std::string authorized_key_line(const public_key& key, const metadata& meta = {});
 
 }  // namespace zmqsec::certs
