@@ -59,7 +59,14 @@ authenticator& authenticator::configure_curve(std::string_view domain, curve_all
 authenticator& authenticator::configure_curve(std::string_view domain,
                                               const std::filesystem::path& folder,
                                               certs::cert_store_options options) {
-  core()->publisher.configure_curve_folder(domain, folder, std::move(options));
+  core()->publisher.configure_curve_folder(domain, folder, std::move(options), false);
+  return *this;
+}
+
+authenticator& authenticator::configure_curve_keys_file(std::string_view domain,
+                                                        const std::filesystem::path& file,
+                                                        certs::cert_store_options options) {
+  core()->publisher.configure_curve_folder(domain, file, std::move(options), true);
   return *this;
 }
 authenticator& authenticator::configure_curve(std::string_view domain,

@@ -20,7 +20,7 @@ password_follower::~password_follower() = default;
 
 void password_follower::follow(const std::filesystem::path& file) {
   if (!watch_) {
-    watch_ = std::make_unique<file_watch>(
+    watch_ = std::make_unique<core::file_watch>(
         [this](std::span<const std::filesystem::path> changed) {
           for (const auto& path : changed) publisher_.file_changed(path);
         },

@@ -1,14 +1,15 @@
-// Following password files: each file given to configure_plain_file is watched (file_watch.hpp)
-// and read again when it changes; a table that reads and parses is published, one that does not
-// keeps the table loaded before (and the log says so). The same watch follows the policy file
-// (one inotify instance): every change goes to the publisher's file_changed(), which reloads the
-// policy file itself and gives password files back to reload(). Private to zmqsec::auth.
+// Following password files: each file given to configure_plain_file is watched
+// (core/file_watch.hpp) and read again when it changes; a table that reads and parses is published,
+// one that does not keeps the table loaded before (and the log says so). The same watch follows the
+// policy file (one inotify instance): every change goes to the publisher's file_changed(), which
+// reloads the policy file itself and gives password files back to reload(). Private to
+// zmqsec::auth.
 #pragma once
 
 #include <filesystem>
 #include <memory>
 
-#include "file_watch.hpp"
+#include <zmqsec/core/file_watch.hpp>
 #include "handler_state.hpp"
 #include "shared_log.hpp"
 
@@ -39,7 +40,7 @@ class password_follower {
   policy_publisher& publisher_;
   handler_counters& counters_;
   std::shared_ptr<shared_log> log_;
-  std::unique_ptr<file_watch> watch_;  // made by the first follow()
+  std::unique_ptr<core::file_watch> watch_;  // made by the first follow()
 };
 
 }  // namespace zmqsec::auth::detail

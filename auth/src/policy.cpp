@@ -239,6 +239,15 @@ policy_config& policy_config::configure_curve(std::string_view domain,
                          std::make_shared<const certs::cert_store>(folder, std::move(options)));
 }
 
+policy_config& policy_config::configure_curve_keys_file(std::string_view domain,
+                                                        const std::filesystem::path& file,
+                                                        certs::cert_store_options options) {
+  detail::check_domain(domain);
+  return configure_curve(domain,
+                         std::make_shared<const certs::cert_store>(
+                             certs::cert_store::from_authorized_keys(file, std::move(options))));
+}
+
 policy_config& policy_config::configure_curve(std::string_view domain,
                                               std::shared_ptr<const certs::cert_store> store) {
   if (!store) throw zmqsec::error(errc::invalid_argument, "configure_curve: null cert_store");

@@ -31,7 +31,7 @@ policy_config resolve_policy_document(const policy_document& document, const fol
       if (source.what == policy_file_source::kind::password_file) {
         config.configure_plain_file(source.domain, source.path);
       } else {
-        config.configure_curve(source.domain, open(source.domain, source.path));
+        config.configure_curve(source.domain, open(source.domain, source.path, source.what));
       }
     } catch (const std::exception& e) {
       fail_at(document, source, e);
@@ -51,10 +51,15 @@ std::string read_policy_file(const std::filesystem::path& path) {
 }  // namespace detail
 
 policy_config resolve_policy_document(const policy_document& document) {
-  return detail::resolve_policy_document(document,
-                                         [](std::string_view, const std::filesystem::path& folder) {
-                                           return std::make_shared<const certs::cert_store>(folder);
-                                         });
+  return detail::resolve_policy_document(
+      document,
+      [](std::string_view, const std::filesystem::path& path, policy_file_source::kind what) {
+        if (what == policy_file_source::kind::authorized_keys) {
+          return std::make_shared<const certs::cert_store>(
+              certs::cert_store::from_authorized_keys(path));
+        }
+        return std::make_shared<const certs::cert_store>(path);
+      });
 }
 
 policy_config load_policy_file(const std::filesystem::path& path) {

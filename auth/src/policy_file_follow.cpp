@@ -30,12 +30,13 @@ policy_publisher::loaded_policy policy_publisher::read_policy_file(
     const std::filesystem::path& file) const {
   loaded_policy loaded;
   const policy_document document = parse_policy_document(detail::read_policy_file(file), file);
-  loaded.config = resolve_policy_document(
-      document, [&](std::string_view domain, const std::filesystem::path& folder) {
-        auto store = open_store(domain, folder, {});
-        loaded.stores.insert_or_assign(std::string(domain), store);
-        return std::shared_ptr<const certs::cert_store>(std::move(store));
-      });
+  loaded.config = resolve_policy_document(document, [&](std::string_view domain,
+                                                        const std::filesystem::path& folder,
+                                                        policy_file_source::kind what) {
+    auto store = open_store(domain, folder, {}, what == policy_file_source::kind::authorized_keys);
+    loaded.stores.insert_or_assign(std::string(domain), store);
+    return std::shared_ptr<const certs::cert_store>(std::move(store));
+  });
   return loaded;
 }
 

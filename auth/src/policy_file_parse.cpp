@@ -236,17 +236,19 @@ class document_parser {
       source = &key;
       if (key == "certificates") {
         add_file(policy_file_source::kind::certificates, domain, string_of(key, node), node);
+      } else if (key == "authorized_keys") {
+        add_file(policy_file_source::kind::authorized_keys, domain, string_of(key, node), node);
       } else if (key == "keys") {
         parse_curve_keys(domain, key, node);
       } else if (key == "allow_any") {
         if (!bool_of(key, node)) fail(node.source(), "allow_any = false: leave the key out");
         doc_.config.configure_curve(domain, curve_allow_any);
       } else {
-        unknown(key, "certificates, keys or allow_any");
+        unknown(key, "certificates, authorized_keys, keys or allow_any");
       }
     }
     if (source == nullptr) {
-      fail(curve.source(), "curve needs one of certificates, keys or allow_any");
+      fail(curve.source(), "curve needs one of certificates, authorized_keys, keys or allow_any");
     }
   }
 

@@ -12,9 +12,10 @@
 
 namespace zmqsec::auth::detail {
 
-/// Opens the certificate folder of a domain; throws zmqsec::error if it cannot.
+/// Opens the certificate folder or authorized-keys file (what) of a domain; throws
+/// zmqsec::error if it cannot.
 using folder_opener = std::function<std::shared_ptr<const certs::cert_store>(
-    std::string_view domain, const std::filesystem::path& folder)>;
+    std::string_view domain, const std::filesystem::path& path, policy_file_source::kind what)>;
 
 /// resolve_policy_document() with open for its certificate folders.
 policy_config resolve_policy_document(const policy_document& document, const folder_opener& open);

@@ -26,8 +26,9 @@ void log_store(shared_log& log, const std::filesystem::path& folder, std::string
           snapshot.stale() ? " (folder unreadable: keeping the keys loaded before)" : "");
   const auto& problems = snapshot.problems();
   for (std::size_t i = 0; i < problems.size() && i < listed; ++i) {
-    log.log(spdlog::level::warn, "CURVE certificates: {}: {}",
-            escape_for_log(problems[i].path.string()), escape_for_log(problems[i].reason));
+    const std::string line = problems[i].line > 0 ? ":" + std::to_string(problems[i].line) : "";
+    log.log(spdlog::level::warn, "CURVE certificates: {}{}: {}",
+            escape_for_log(problems[i].path.string()), line, escape_for_log(problems[i].reason));
   }
   if (problems.size() > listed) {
     log.log(spdlog::level::warn, "CURVE certificates: {} more problems in {}",
@@ -103,9 +104,9 @@ void policy_publisher::configure_plain_file(std::string_view domain,
 
 void policy_publisher::configure_curve_folder(std::string_view domain,
                                               const std::filesystem::path& folder,
-                                              certs::cert_store_options options) {
+                                              certs::cert_store_options options, bool keys_file) {
   // Loaded outside the lock: a large folder takes a while.
-  auto store = open_store(domain, folder, std::move(options));
+  auto store = open_store(domain, folder, std::move(options), keys_file);
   std::lock_guard lock(config_mutex_);
   policy_config next = config_;
   next.configure_curve(domain, std::shared_ptr<const certs::cert_store>(store));
@@ -115,18 +116,22 @@ void policy_publisher::configure_curve_folder(std::string_view domain,
   publish_locked();
 }
 
-/// A certificate folder's store, whose loads (now and whenever it changes) are logged.
-std::shared_ptr<certs::cert_store> policy_publisher::open_store(
-    std::string_view domain, const std::filesystem::path& folder,
-    certs::cert_store_options options) const {
+/// The store of a certificate folder or an authorized-keys file, whose loads (now and whenever
+/// it changes) are logged.
+std::shared_ptr<certs::cert_store> policy_publisher::open_store(std::string_view domain,
+                                                                const std::filesystem::path& folder,
+                                                                certs::cert_store_options options,
+                                                                bool keys_file) const {
   auto user_callback = std::move(options.on_change);
   options.on_change = [log = log_, folder, name = std::string(domain),
                        user_callback](const std::shared_ptr<const certs::cert_snapshot>& s) {
     if (s) log_store(*log, folder, name, *s);
     if (user_callback) user_callback(s);
   };
-  auto store = std::make_shared<certs::cert_store>(folder, std::move(options));
-  log_store(*log_, store->folder(), domain, *store->current());
+  auto store = keys_file ? std::make_shared<certs::cert_store>(
+                               certs::cert_store::from_authorized_keys(folder, std::move(options)))
+                         : std::make_shared<certs::cert_store>(folder, std::move(options));
+  log_store(*log_, keys_file ? store->keys_file() : store->folder(), domain, *store->current());
   return store;
 }
 

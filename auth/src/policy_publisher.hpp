@@ -49,8 +49,9 @@ class policy_publisher {
   /// The same for a CURVE change other than a folder: the domain's store is forgotten.
   void change_curve(std::string_view domain, const std::function<void(policy_config&)>& edit);
   void configure_plain_file(std::string_view domain, const std::filesystem::path& file);
+  /// A certificate folder, or with keys_file an authorized-keys file.
   void configure_curve_folder(std::string_view domain, const std::filesystem::path& folder,
-                              certs::cert_store_options options);
+                              certs::cert_store_options options, bool keys_file);
   /// Loads a policy file and puts it in force in place of the whole configuration (as replace());
   /// follows it from then on. Throws policy_file_error or zmqsec::error; nothing changes then.
   void load_policy_file(const std::filesystem::path& file);
@@ -82,8 +83,9 @@ class policy_publisher {
   void install_policy_file(const std::filesystem::path& file, loaded_policy loaded);
   bool reload_policy_file(const std::filesystem::path& file) noexcept;
   std::shared_ptr<certs::cert_store> open_store(std::string_view domain,
-                                                const std::filesystem::path& folder,
-                                                certs::cert_store_options options) const;
+                                                const std::filesystem::path& path,
+                                                certs::cert_store_options options,
+                                                bool keys_file) const;
   decision_observer make_observer_locked(const policy_config& config) const;
   void publish_locked();
   void follow_new_files_locked(policy_config& next);

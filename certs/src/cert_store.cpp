@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "cert_store_table.hpp"
+#include "key_table.hpp"
 #include "store_state.hpp"
 
 namespace zmqsec::certs {
@@ -15,22 +15,19 @@ namespace zmqsec::certs {
 // ---- cert_view ----
 
 const public_key& cert_view::key() const noexcept {
-  return table_->entry_at(entry_).key;
+  return table_->key_of(entry_);
 }
 
 std::optional<std::string_view> cert_view::meta(std::string_view name) const noexcept {
   std::optional<std::string_view> found;
-  table_->for_each_meta(table_->entry_at(entry_).meta,
-                        [&](std::string_view n, std::string_view value) {
-                          if (!found && n == name) found = value;
-                        });
+  for_each_meta([&](std::string_view n, std::string_view value) {
+    if (!found && n == name) found = value;
+  });
   return found;
 }
 
 void cert_view::visit_meta(meta_visitor visitor, void* context) const {
-  table_->for_each_meta(
-      table_->entry_at(entry_).meta,
-      [&](std::string_view name, std::string_view value) { visitor(context, name, value); });
+  table_->visit_meta(entry_, visitor, context);
 }
 
 certs::metadata cert_view::metadata() const {
@@ -42,13 +39,12 @@ certs::metadata cert_view::metadata() const {
 }
 
 std::string_view cert_view::file_name() const noexcept {
-  if (table_->in_memory()) return {};
-  return table_->file_name(table_->entry_at(entry_).file);
+  return table_->source_name(entry_);
 }
 
 // ---- cert_snapshot ----
 
-cert_snapshot::cert_snapshot(std::shared_ptr<const detail::cert_table> table,
+cert_snapshot::cert_snapshot(std::shared_ptr<const detail::key_table> table,
                              std::vector<file_problem> problems, std::uint64_t generation,
                              bool stale) noexcept
     : table_(std::move(table)),
@@ -65,14 +61,14 @@ std::size_t cert_snapshot::file_count() const noexcept {
 }
 
 bool cert_snapshot::contains(std::span<const unsigned char> key) const noexcept {
-  return key.size() == key_size && table_->find(key.data()) != nullptr;
+  return key.size() == key_size && table_->find_id(key.data()) != detail::key_table::no_entry;
 }
 
 std::optional<cert_view> cert_snapshot::find(std::span<const unsigned char> key) const noexcept {
   if (key.size() != key_size) return std::nullopt;
-  const auto* entry = table_->find(key.data());
-  if (entry == nullptr) return std::nullopt;
-  return cert_view(table_, table_->index_of(*entry));
+  const std::uint32_t id = table_->find_id(key.data());
+  if (id == detail::key_table::no_entry) return std::nullopt;
+  return cert_view(table_, id);
 }
 
 cert_view cert_snapshot::at(std::size_t index) const {
@@ -80,7 +76,7 @@ cert_view cert_snapshot::at(std::size_t index) const {
     throw std::out_of_range("cert_snapshot::at: index " + std::to_string(index) + " >= size " +
                             std::to_string(size()));
   }
-  return cert_view(table_, static_cast<std::uint32_t>(index));
+  return cert_view(table_, table_->id_at(index));
 }
 
 // ---- cert_store ----
@@ -90,6 +86,11 @@ cert_store::cert_store(std::filesystem::path dir, cert_store_options options)
 
 cert_store::cert_store(std::unique_ptr<detail::store_state> state) noexcept
     : state_(std::move(state)) {}
+
+cert_store cert_store::from_authorized_keys(const std::filesystem::path& file,
+                                            cert_store_options options) {
+  return cert_store(detail::open_keys_file_store(file, std::move(options)));
+}
 
 cert_store cert_store::from_certificates(std::span<const certificate> certs,
                                          cert_store_options options) {
@@ -140,6 +141,10 @@ bool cert_store::erase(const public_key& key) {
 
 const std::filesystem::path& cert_store::folder() const noexcept {
   return state_->folder();
+}
+
+const std::filesystem::path& cert_store::keys_file() const noexcept {
+  return state_->keys_file();
 }
 
 }  // namespace zmqsec::certs

@@ -31,33 +31,6 @@ void put_bytes(big_vector<char>& out, std::string_view bytes) {
   out.insert(out.end(), bytes.begin(), bytes.end());
 }
 
-// Keys come from administrators' files, so they are usually uniform already; the seeded mix of
-// all 32 bytes keeps the index fast for keys that are not (hand-made test keys sharing a
-// prefix) and makes probe sequences unpredictable from outside the process.
-std::uint64_t process_seed() {
-  static const std::uint64_t seed = [] {
-    ensure_sodium_initialised();
-    std::uint64_t s = 0;
-    randombytes_buf(&s, sizeof s);
-    return s;
-  }();
-  return seed;
-}
-
-std::uint64_t hash_key(std::uint64_t seed, const unsigned char* key) noexcept {
-  std::uint64_t h = seed;
-  for (std::size_t i = 0; i < key_size; i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, key + i, sizeof word);
-    h = (h ^ word) * 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 32;
-  }
-  h ^= h >> 29;
-  h *= 0xBF58476D1CE4E5B9ULL;
-  h ^= h >> 32;
-  return h;
-}
-
 // At most 80 % full: with the tags in the slots, a miss still scans only a few slots of one or
 // two cache lines, and the index costs 10 to 20 bytes per key.
 std::size_t slot_count(std::size_t keys) noexcept {
@@ -140,6 +113,31 @@ void change_set::finish() {
     items_[kept++] = items_[i];
   }
   items_.resize(kept);
+}
+
+// Keys come from administrators' files, so they are usually uniform already; see hash_key.
+std::uint64_t process_seed() {
+  static const std::uint64_t seed = [] {
+    ensure_sodium_initialised();
+    std::uint64_t s = 0;
+    randombytes_buf(&s, sizeof s);
+    return s;
+  }();
+  return seed;
+}
+
+std::uint64_t hash_key(std::uint64_t seed, const unsigned char* key) noexcept {
+  std::uint64_t h = seed;
+  for (std::size_t i = 0; i < key_size; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, key + i, sizeof word);
+    h = (h ^ word) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 32;
+  }
+  h ^= h >> 29;
+  h *= 0xBF58476D1CE4E5B9ULL;
+  h ^= h >> 32;
+  return h;
 }
 
 // ---- cert_table ----

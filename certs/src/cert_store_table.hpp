@@ -24,6 +24,8 @@
 #include <zmqsec/certs/certificate.hpp>
 #include <zmqsec/certs/keys.hpp>
 
+#include "key_table.hpp"
+
 namespace zmqsec::certs::detail {
 
 /// Allocates arrays of 64 KiB and more straight from the kernel (mmap), smaller ones from
@@ -125,8 +127,15 @@ class change_set {
   std::vector<std::string> reasons_;
 };
 
-/// Keys, metadata and file names of one snapshot. Immutable once built.
-class cert_table {
+/// The process's random seed for hash_key (the same for every table of the process).
+std::uint64_t process_seed();
+/// A seeded mix of all 32 bytes of key: keys that are not uniform (hand-made test keys sharing a
+/// prefix) still spread, and probe sequences are unpredictable from outside the process.
+std::uint64_t hash_key(std::uint64_t seed, const unsigned char* key) noexcept;
+
+/// Keys, metadata and file names of one snapshot of a folder or an in-memory store. Immutable
+/// once built. Ids are entry indexes.
+class cert_table final : public key_table {
  public:
   struct entry {
     public_key key;
@@ -149,8 +158,24 @@ class cert_table {
   /// (changes hold everything). Names of in-memory stores are keys, never shown as file names.
   static build_result build(const cert_table* base, const change_set& changes, bool in_memory);
 
-  std::size_t size() const noexcept { return entries_.size(); }
-  std::size_t file_count() const noexcept { return files_.size(); }
+  std::size_t size() const noexcept override { return entries_.size(); }
+  std::size_t file_count() const noexcept override { return files_.size(); }
+  std::uint32_t find_id(const unsigned char* key) const noexcept override {
+    const entry* e = find(key);
+    return e == nullptr ? no_entry : index_of(*e);
+  }
+  std::uint32_t id_at(std::size_t index) const noexcept override {
+    return static_cast<std::uint32_t>(index);
+  }
+  const public_key& key_of(std::uint32_t id) const noexcept override { return entries_[id].key; }
+  void visit_meta(std::uint32_t id, meta_visitor visitor, void* context) const override {
+    for_each_meta(entries_[id].meta, [&](std::string_view name, std::string_view value) {
+      visitor(context, name, value);
+    });
+  }
+  std::string_view source_name(std::uint32_t id) const noexcept override {
+    return in_memory_ ? std::string_view() : file_name(entries_[id].file);
+  }
   bool in_memory() const noexcept { return in_memory_; }
 
   /// True if both hold the same files with the same keys and metadata.

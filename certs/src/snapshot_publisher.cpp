@@ -18,7 +18,7 @@ bool snapshot_publisher::wait_for_generation(std::uint64_t at_least,
   return generation_cv_.wait_for(lock, timeout, [&] { return published_ >= at_least; });
 }
 
-void snapshot_publisher::publish(std::shared_ptr<const cert_table> table,
+void snapshot_publisher::publish(std::shared_ptr<const key_table> table,
                                  std::vector<file_problem> problems, bool stale, bool notify) {
   const std::shared_ptr<const cert_snapshot> snapshot(
       new cert_snapshot(std::move(table), std::move(problems), generation_ + 1, stale));

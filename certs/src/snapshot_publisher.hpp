@@ -15,6 +15,8 @@
 
 #include <zmqsec/certs/cert_store.hpp>
 
+#include "key_table.hpp"
+
 namespace zmqsec::certs::detail {
 
 class snapshot_publisher {
@@ -34,7 +36,7 @@ class snapshot_publisher {
   /// Publishes the next snapshot and, with notify, calls on_change with it (its exceptions are
   /// ignored). The caller serialises publications (its update mutex), which keeps the calls
   /// one at a time and in generation order.
-  void publish(std::shared_ptr<const cert_table> table, std::vector<file_problem> problems,
+  void publish(std::shared_ptr<const key_table> table, std::vector<file_problem> problems,
                bool stale, bool notify);
 
   /// Throws zmqsec::error if the calling thread is inside on_change: a call back into the store

@@ -24,6 +24,10 @@ struct store_state {
   virtual void insert(std::span<const certificate> certs) = 0;
   virtual bool erase(const public_key& key) = 0;
   virtual const std::filesystem::path& folder() const noexcept = 0;
+  virtual const std::filesystem::path& keys_file() const noexcept {
+    static const std::filesystem::path none;
+    return none;
+  }
 
   snapshot_publisher publisher;
 };
@@ -31,6 +35,10 @@ struct store_state {
 /// Reads dir and, with options.follow, follows it (see cert_store's constructor).
 std::unique_ptr<store_state> open_folder_store(const std::filesystem::path& dir,
                                                cert_store_options options);
+
+/// Reads an authorized-keys file and, with options.follow, follows it.
+std::unique_ptr<store_state> open_keys_file_store(const std::filesystem::path& file,
+                                                  cert_store_options options);
 
 /// Holds certs, changed by insert() and erase() only.
 std::unique_ptr<store_state> make_memory_store(std::span<const certificate> certs,

@@ -42,6 +42,18 @@ are still printed, and the exit status is 1.
 Exit status: 0 every file listed, 1 a file could not be loaded, 2 the folder cannot be read.
 )";
 
+constexpr const char* authorized_keys_footer = R"(
+An authorized-keys file has one key per line: the Z85 public key, then the certificate's
+metadata as name=value pairs (a value with spaces in double quotes), '#' comments. It is what
+cert_store::from_authorized_keys and a policy file's curve = { authorized_keys = "FILE" } read.
+  zmq-cert authorized-keys clients/ -o clients.keys
+  zmq-cert authorized-keys clients.keys --to-folder clients/
+Certificates (or lines) that cannot be converted are reported, the rest is written, exit 1.
+
+Exit status: 0 everything converted, 1 something left out, 2 a file or folder not readable or
+writable.
+)";
+
 constexpr const char* verify_footer = R"(
 Exit status 0 only if FILE parses as a certificate, its keys are valid Curve25519 keys (Z85, 32
 bytes, not a low-order point), a secret key matches the public key, and a file holding a secret
@@ -118,6 +130,32 @@ void add_list(CLI::App& app, command_list& commands) {
   commands.push_back({sub, [dir, json] { return run_list(*dir, *json); }});
 }
 
+void add_authorized_keys(CLI::App& app, command_list& commands) {
+  auto source = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  auto to_folder = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
+  auto* sub = app.add_subcommand(
+      "authorized-keys",
+      "Write an authorized-keys file from a folder of certificates, or a folder from one");
+  sub->add_option("SOURCE", *source,
+                  "Folder of certificates (or, with --to-folder, an authorized-keys file)")
+      ->required();
+  auto* out_option =
+      sub->add_option("-o,--output", *out, "The file to write (atomically); default: stdout");
+  sub->add_option("--to-folder", *to_folder,
+                  "Write one public certificate per key of SOURCE into this folder")
+      ->excludes(out_option);
+  sub->add_flag("--force", *force, "With --to-folder: replace existing certificate files");
+  sub->footer(authorized_keys_footer);
+  commands.push_back({sub, [source, out, to_folder, force] {
+                        if (!to_folder->empty()) {
+                          return run_authorized_keys_to_folder(*source, *to_folder, *force);
+                        }
+                        return run_authorized_keys_from_folder(*source, *out);
+                      }});
+}
+
 void add_verify(CLI::App& app, command_list& commands) {
   auto file = std::make_shared<std::string>();
   auto* sub = app.add_subcommand(
@@ -178,8 +216,8 @@ int run_command_line(int argc, char** argv) {
   app.footer(command_footer);  // subcommands inherit the footer their parent has when added
 
   command_list commands;
-  for (auto add :
-       {add_generate, add_keypair, add_public, add_show, add_list, add_verify, add_z85}) {
+  for (auto add : {add_generate, add_keypair, add_public, add_show, add_list, add_authorized_keys,
+                   add_verify, add_z85}) {
     add(app, commands);
   }
   app.footer(main_footer);

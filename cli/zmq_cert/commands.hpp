@@ -34,6 +34,15 @@ int run_show(const std::filesystem::path& file, bool json);
 /// Prints the public certificates of a folder; exit 1 if any file could not be loaded.
 int run_list(const std::filesystem::path& dir, bool json);
 
+/// Writes the public certificates of dir as an authorized-keys file to out (stdout if empty or
+/// "-"), in file name order; exit 1 if a certificate was left out.
+int run_authorized_keys_from_folder(const std::filesystem::path& dir,
+                                    const std::filesystem::path& out);
+/// Writes one public certificate per key of an authorized-keys file into dir (made if needed),
+/// named by the key in hex; exit 1 if a line was skipped.
+int run_authorized_keys_to_folder(const std::filesystem::path& file,
+                                  const std::filesystem::path& dir, bool force);
+
 /// Checks a certificate file: it parses, its keys are usable, a secret key matches the public key
 /// and a secret file is private to its owner.
 int run_verify(const std::filesystem::path& file);

@@ -124,6 +124,17 @@ curve = { certificates = "/srv/clients" }
   EXPECT_FALSE(document.config.build()->configured("api", za::mechanism::curve));
 }
 
+TEST(policy_file_parse, an_authorized_keys_file_is_a_curve_source_relative_to_the_policy_file) {
+  const auto document = za::parse_policy_document(
+      "[domains.fleet]\ncurve = { authorized_keys = \"keys/clients.keys\" }\n",
+      "/etc/app/policy.toml");
+  ASSERT_EQ(document.files.size(), 1U);
+  EXPECT_EQ(document.files[0].what, za::policy_file_source::kind::authorized_keys);
+  EXPECT_EQ(document.files[0].domain, "fleet");
+  EXPECT_EQ(document.files[0].path, "/etc/app/keys/clients.keys");
+  EXPECT_EQ(document.files[0].line, 2U);
+}
+
 TEST(policy_file_parse, every_error_names_its_line_and_column) {
   const std::string domain_256(256, 'd');
   const std::vector<bad_document> cases = {
@@ -158,7 +169,8 @@ TEST(policy_file_parse, every_error_names_its_line_and_column) {
       {"[domains.api]\ncurve = { allow_any = true, certificates = \"c\" }\n", 2, 29,
        "two CURVE sources"},
       {"[domains.api]\ncurve = { allow_any = false }\n", 2, 23, "leave the key out"},
-      {"[domains.api]\ncurve = {}\n", 2, 1, "one of certificates, keys or allow_any"},
+      {"[domains.api]\ncurve = {}\n", 2, 1,
+       "one of certificates, authorized_keys, keys or allow_any"},
       {"[domains.api]\ngssapi = { enabled = 1 }\n", 2, 22, "true or false"},
       {"[domains.api]\nsasl = {}\n", 2, 1, "unknown key \"sasl\""},
       {"[domains]\napi = 3\n", 2, 7, "must be a table"},

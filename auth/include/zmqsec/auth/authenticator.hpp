@@ -101,6 +101,13 @@ class authenticator {
   /// logged. The store is available through curve_store(domain).
   authenticator& configure_curve(std::string_view domain, const std::filesystem::path& folder,
                                  certs::cert_store_options options = {});
+  /// An authorized-keys file (one key per line with its metadata; certs/authorized_keys.hpp),
+  /// read now and followed live by a cert_store (throws zmqsec::error if it cannot be read or
+  /// its folder watched). Skipped lines are logged with their numbers; reload() reads it again;
+  /// the store is available through curve_store(domain). Metadata and User-Id as for a folder.
+  authenticator& configure_curve_keys_file(std::string_view domain,
+                                           const std::filesystem::path& file,
+                                           certs::cert_store_options options = {});
   /// A store the caller made (a folder or an in-memory store), shared.
   authenticator& configure_curve(std::string_view domain,
                                  std::shared_ptr<const certs::cert_store> store);
@@ -164,10 +171,11 @@ class authenticator {
   /// secret keys never reach it; text that comes from the network is escaped.
   authenticator& set_logger(std::shared_ptr<spdlog::logger> logger);
 
-  /// Reads every password file again and reloads every certificate folder opened by
-  /// configure_curve(domain, folder), on the calling thread (e.g. on SIGHUP). Failures are logged
-  /// and keep what was loaded before; returns false if there was any. With a policy file
-  /// (load_policy_file), loads that file again instead, with everything it names.
+  /// Reads every password file again and reloads every certificate folder and authorized-keys
+  /// file opened by configure_curve(domain, folder) or configure_curve_keys_file, on the calling
+  /// thread (e.g. on SIGHUP). Failures are logged and keep what was loaded before; returns false if
+  /// there was any. With a policy file (load_policy_file), loads that file again instead, with
+  /// everything it names.
   bool reload();
 
   /// The policy in force (the handler uses it for every request it reads from now on).
@@ -178,9 +186,9 @@ class authenticator {
   /// Waits until a policy of generation at_least or later is published (so any request the
   /// handler reads from then on is decided by it), or timeout passes; returns whether it was.
   bool wait_for_generation(std::uint64_t at_least, std::chrono::milliseconds timeout) const;
-  /// The store configure_curve(domain, folder) opened for domain, if that is what domain has for
-  /// CURVE now (as far as this authenticator's configure_curve* calls tell: a change made through
-  /// configure() is not seen here); otherwise null.
+  /// The store configure_curve(domain, folder) or configure_curve_keys_file opened for domain, if
+  /// that is what domain has for CURVE now (as far as this authenticator's configure_curve* calls
+  /// tell: a change made through configure() is not seen here); otherwise null.
   std::shared_ptr<const certs::cert_store> curve_store(std::string_view domain) const;
 
   /// The counters (each read on its own, without a lock). All zero once moved from.

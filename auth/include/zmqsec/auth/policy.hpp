@@ -210,6 +210,13 @@ class policy_config {
   /// zmqsec::error if the folder cannot be opened or watched).
   policy_config& configure_curve(std::string_view domain, const std::filesystem::path& folder,
                                  certs::cert_store_options options = {});
+  /// An authorized-keys file (one key per line with its metadata; certs/authorized_keys.hpp),
+  /// followed live (certs::cert_store::from_authorized_keys with options; throws zmqsec::error if
+  /// the file cannot be read or its folder watched). Its metadata and User-Id work as a
+  /// certificate folder's.
+  policy_config& configure_curve_keys_file(std::string_view domain,
+                                           const std::filesystem::path& file,
+                                           certs::cert_store_options options = {});
   /// A store the caller made (a folder or in-memory store); the policy shares it.
   policy_config& configure_curve(std::string_view domain,
                                  std::shared_ptr<const certs::cert_store> store);

@@ -9,7 +9,8 @@
 //   plain = { password_file = "passwords" }      # relative to the policy file's folder
 //   [domains.api]
 //   null = { allow = true, user_id = "anonymous", metadata = { Hello = "World" } }
-//   curve = { certificates = "clients/" }        # or { keys = [...] } or { allow_any = true }
+//   curve = { certificates = "clients/" }        # or { authorized_keys = "clients.keys" },
+//                                                # { keys = [...] } or { allow_any = true }
 //
 //   za::policy_config config = za::load_policy_file("/etc/app/policy.toml");
 //
@@ -58,9 +59,10 @@ class policy_file_error : public zmqsec::error {
   std::string reason_;
 };
 
-/// A password file or certificate folder a policy file names, for resolve_policy_document().
+/// A password file, certificate folder or authorized-keys file a policy file names, for
+/// resolve_policy_document().
 struct policy_file_source {
-  enum class kind : std::uint8_t { password_file, certificates };
+  enum class kind : std::uint8_t { password_file, certificates, authorized_keys };
   kind what = kind::password_file;
   std::string domain;
   std::filesystem::path path;  ///< relative ones made relative to the policy file's folder

@@ -69,7 +69,7 @@
 namespace zmqsec::certs {
 
 namespace detail {
-class cert_table;
+class key_table;
 class snapshot_publisher;
 struct store_state;
 }  // namespace detail
@@ -98,18 +98,18 @@ class cert_view {
   /// A copy of all metadata.
   certs::metadata metadata() const;
 
-  /// The name of the file (within the store's folder) the key and metadata come from; empty for
-  /// an in-memory store.
+  /// The name of the file (within the store's folder) the key and metadata come from, or the
+  /// name of the authorized-keys file; empty for an in-memory store.
   std::string_view file_name() const noexcept;
 
  private:
   friend class cert_snapshot;
   using meta_visitor = void (*)(void*, std::string_view, std::string_view);
-  cert_view(std::shared_ptr<const detail::cert_table> table, std::uint32_t entry) noexcept
+  cert_view(std::shared_ptr<const detail::key_table> table, std::uint32_t entry) noexcept
       : table_(std::move(table)), entry_(entry) {}
   void visit_meta(meta_visitor visitor, void* context) const;
 
-  std::shared_ptr<const detail::cert_table> table_;
+  std::shared_ptr<const detail::key_table> table_;
   std::uint32_t entry_;
 };
 
@@ -119,7 +119,8 @@ class cert_snapshot {
   /// Number of distinct keys.
   std::size_t size() const noexcept;
   bool empty() const noexcept { return size() == 0; }
-  /// Number of certificate files loaded (more than size() when files share a key).
+  /// Number of certificate files (or key lines of an authorized-keys file) loaded: more than
+  /// size() when several share a key.
   std::size_t file_count() const noexcept;
 
   /// Lookups by the raw 32 bytes (as a ZAP request carries them): O(1), no lock, no allocation.
@@ -137,7 +138,8 @@ class cert_snapshot {
   std::uint64_t generation() const noexcept { return generation_; }
 
   /// Files that were skipped (with the reason) or are duplicates of another file's key, sorted
-  /// by path; first, if the folder itself could not be read, a problem naming the folder.
+  /// by path; first, if the folder itself could not be read, a problem naming the folder. For an
+  /// authorized-keys file: its skipped lines (file_problem::line), first any problem reading it.
   const std::vector<file_problem>& problems() const noexcept { return problems_; }
 
   /// True when the folder could not be read and this snapshot keeps the certificates loaded
@@ -146,10 +148,10 @@ class cert_snapshot {
 
  private:
   friend class detail::snapshot_publisher;
-  cert_snapshot(std::shared_ptr<const detail::cert_table> table, std::vector<file_problem> problems,
+  cert_snapshot(std::shared_ptr<const detail::key_table> table, std::vector<file_problem> problems,
                 std::uint64_t generation, bool stale) noexcept;
 
-  std::shared_ptr<const detail::cert_table> table_;
+  std::shared_ptr<const detail::key_table> table_;
   std::vector<file_problem> problems_;
   std::uint64_t generation_;
   bool stale_;
@@ -174,6 +176,17 @@ class cert_store {
   /// Loads the public certificates of dir and, with options.follow, follows the folder. Throws
   /// zmqsec::error (with the errno) if the folder cannot be opened or watched.
   explicit cert_store(std::filesystem::path dir, cert_store_options options = {});
+
+  /// A store of the keys of an authorized-keys file (see authorized_keys.hpp for the format),
+  /// followed live with options.follow. Bad lines are listed in problems() by line number and
+  /// skipped; a key on several lines keeps the metadata of its first line (the others are
+  /// problems). A change of a few lines (a line appended, removed or edited, the file replaced
+  /// by rename or rewritten in place) is applied without reading the rest of the file again. If
+  /// the file becomes unreadable or goes away, the keys loaded stay and the snapshot is stale().
+  /// Throws zmqsec::error if the file cannot be read now or its folder cannot be watched.
+  /// A million keys take about 60 bytes each (more for lines with metadata).
+  static cert_store from_authorized_keys(const std::filesystem::path& file,
+                                         cert_store_options options = {});
 
   /// A store with no folder and no thread, holding the public keys and metadata of certs (a
   /// key given twice keeps the metadata of its last occurrence).
@@ -218,8 +231,10 @@ class cert_store {
   void insert(std::span<const certificate> certs);
   bool erase(const public_key& key);  ///< false if the key was not there (nothing published)
 
-  /// The folder (absolute); empty for an in-memory store.
+  /// The folder (absolute); empty for an in-memory store or an authorized-keys file.
   const std::filesystem::path& folder() const noexcept;
+  /// The authorized-keys file (absolute); empty for the other stores.
+  const std::filesystem::path& keys_file() const noexcept;
 
  private:
   explicit cert_store(std::unique_ptr<detail::store_state> state) noexcept;

@@ -11,6 +11,7 @@
 // holding `public-key` and, in the secret file only, `secret-key`, both Z85.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -81,10 +82,12 @@ certificate parse_certificate(std::string_view text, const std::filesystem::path
 /// and zmqsec::error with the errno for a file that cannot be read.
 certificate load_certificate(const std::filesystem::path& path);
 
-/// A file of a folder that could not be loaded, and why.
+/// A file of a folder that could not be loaded, or a line of an authorized-keys file that was
+/// skipped, and why.
 struct file_problem {
   std::filesystem::path path;
   std::string reason;
+  std::size_t line = 0;  ///< 1-based line of an authorized-keys file; 0 for a whole file
 };
 
 /// The public certificates of a folder: loaded ones, and the files that were skipped.

@@ -1,6 +1,7 @@
-// Following a few files (password files) with inotify, on a thread of its own.
+// Following a few files (password files, authorized-keys files) with inotify, on a thread of
+// its own (a core::worker), over core::folder_watch.
 //
-//   detail::file_watch watch(
+//   zmqsec::core::file_watch watch(
 //       [](std::span<const std::filesystem::path> changed) { reload(changed); },
 //       [](const std::string& warning) { log(warning); });
 //   watch.add("/etc/app/passwords");   // watched when it returns (throws zmqsec::error if not)
@@ -24,7 +25,7 @@
 #include <span>
 #include <string>
 
-namespace zmqsec::auth::detail {
+namespace zmqsec::core {
 
 class file_watch {
  public:
@@ -53,4 +54,4 @@ class file_watch {
   std::unique_ptr<state> state_;
 };
 
-}  // namespace zmqsec::auth::detail
+}  // namespace zmqsec::core

@@ -1,4 +1,4 @@
-#include "file_watch.hpp"
+#include <zmqsec/core/file_watch.hpp>
 
 #include <poll.h>
 #include <sys/stat.h>
@@ -20,7 +20,7 @@
 #include <zmqsec/core/worker.hpp>
 #include <zmqsec/error.hpp>
 
-namespace zmqsec::auth::detail {
+namespace zmqsec::core {
 
 namespace {
 
@@ -250,4 +250,4 @@ bool file_watch::contains(const std::filesystem::path& file) const {
   return false;
 }
 
-}  // namespace zmqsec::auth::detail
+}  // namespace zmqsec::core

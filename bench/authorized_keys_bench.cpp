@@ -1,0 +1,355 @@
+// zmqsec_bench_authorized_keys: the goals of a million CURVE keys (issue 15, section 3), each
+// figure printed beside its goal with a verdict.
+//
+//   zmqsec_bench_authorized_keys [--keys 1000000] [--quick] [--dir /tmp] [--seconds 3]
+//                                [--no-folder] [--no-handshakes]
+//
+// - an authorized-keys file of N keys loaded (goal 1 s) and its resident memory per key (goal
+//   80 B), each in a fresh forked process; a folder of N certificates loaded (goal 4 s);
+// - find() of present keys in random order with N keys against 1k keys (goal 1.2x at most);
+// - one line appended to / removed from the followed file, one certificate added to / removed
+//   from the followed folder: time from the change to the snapshot that has it (goal 50 ms);
+// - CURVE handshakes/s with the file's store reloaded in full over and over, against a context
+//   with no ZAP handler (goal 0.95x, and no failed handshake).
+// The file and the folder are made in a temporary folder under --dir and removed at the end.
+// --quick: 20,000 keys and short runs (a smoke run, not figures).
+#include <sodium.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include <zmqsec/auth/thread_authenticator.hpp>
+#include <zmqsec/certs/cert_store.hpp>
+#include <zmqsec/certs/keys.hpp>
+
+#include "auth_bench.hpp"
+#include "store_bench.hpp"
+
+namespace fs = std::filesystem;
+namespace zb = zmqsec::bench;
+namespace zc = zmqsec::certs;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+struct options {
+  std::size_t keys = 1000000;
+  fs::path dir = fs::temp_directory_path();
+  double seconds = 3;
+  bool folder = true;
+  bool handshakes = true;
+};
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--keys") {
+      o.keys = std::stoull(value());
+    } else if (arg == "--quick") {
+      o.keys = 20000;
+      o.seconds = 0.5;
+    } else if (arg == "--dir") {
+      o.dir = value();
+    } else if (arg == "--seconds") {
+      o.seconds = std::stod(value());
+    } else if (arg == "--no-folder") {
+      o.folder = false;
+    } else if (arg == "--no-handshakes") {
+      o.handshakes = false;
+    } else {
+      throw std::runtime_error("unknown argument " + arg);
+    }
+  }
+  if (o.keys < 2000) throw std::runtime_error("--keys: at least 2000");
+  return o;
+}
+
+void verdict(const std::string& what, double value, const char* unit, double goal, bool at_most) {
+  const bool ok = at_most ? value <= goal : value >= goal;
+  std::printf("%-58s %12.3f %-5s goal %s %-8g %s\n", what.c_str(), value, unit,
+              at_most ? "<=" : ">=", goal, ok ? "PASS" : "FAIL");
+  std::fflush(stdout);
+}
+
+std::vector<zc::public_key> random_keys(std::size_t n) {
+  std::vector<zc::public_key> keys(n);
+  std::vector<unsigned char> raw(n * zc::key_size);
+  randombytes_buf(raw.data(), raw.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    keys[i] = zc::public_key(
+        std::span<const unsigned char, zc::key_size>(&raw[i * zc::key_size], zc::key_size));
+  }
+  return keys;
+}
+
+void write_keys_file(const fs::path& file, const std::vector<zc::public_key>& keys) {
+  std::ofstream out(file, std::ios::trunc | std::ios::binary);
+  for (const auto& key : keys) out << key.z85() << '\n';
+  if (!out.flush()) throw std::runtime_error("cannot write " + file.string());
+}
+
+void write_certificate(const fs::path& file, const zc::public_key& key) {
+  std::ofstream out(file, std::ios::trunc | std::ios::binary);
+  out << "#   ZeroMQ CURVE Public Certificate\ncurve\n    public-key = \"" << key.z85() << "\"\n";
+  if (!out.flush()) throw std::runtime_error("cannot write " + file.string());
+}
+
+// VmRSS of this process, in bytes.
+std::size_t resident_bytes() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+// Runs body in a forked child (a fresh heap, so that resident memory grows only by what it
+// loads) and returns the numbers it wrote.
+std::vector<double> in_child(const std::function<std::vector<double>()>& body) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    int status = 0;
+    try {
+      const auto values = body();
+      const auto bytes = values.size() * sizeof(double);
+      status = ::write(fds[1], values.data(), bytes) == static_cast<ssize_t>(bytes) ? 0 : 1;
+    } catch (const std::exception& e) {
+      std::cerr << "child: " << e.what() << '\n';
+      status = 1;
+    }
+    ::_exit(status);
+  }
+  ::close(fds[1]);
+  std::vector<double> values;
+  double v;
+  while (::read(fds[0], &v, sizeof v) == sizeof v) values.push_back(v);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("child failed");
+  return values;
+}
+
+// Mean ns of contains() over present keys in random order, at least rounds lookups.
+double lookup_ns(const zc::cert_snapshot& snapshot, const std::vector<zc::public_key>& keys,
+                 std::size_t rounds) {
+  std::vector<std::uint32_t> order(std::max(rounds, keys.size()));
+  std::mt19937_64 random(42);
+  for (auto& o : order) o = static_cast<std::uint32_t>(random() % keys.size());
+  std::size_t found = 0;
+  const auto start = clock_type::now();
+  for (const auto o : order) found += snapshot.contains(keys[o]) ? 1 : 0;
+  const double seconds = zb::seconds_since(start);
+  if (found != order.size()) throw std::runtime_error("a present key was not found");
+  return seconds * 1e9 / static_cast<double>(order.size());
+}
+
+// Milliseconds from change() to the store publishing the next snapshot.
+double publish_ms(const zc::cert_store& store, const std::function<void()>& change) {
+  const auto generation = store.generation();
+  const auto start = clock_type::now();
+  change();
+  if (!store.wait_for_generation(generation + 1, std::chrono::seconds(30))) {
+    throw std::runtime_error("the change was not published within 30 s");
+  }
+  return zb::seconds_since(start) * 1000;
+}
+
+}  // namespace
+
+namespace {
+
+void measure_file(const options& o, const fs::path& file, const fs::path& small_file,
+                  const std::vector<zc::public_key>& keys) {
+  const auto figures = in_child([&] {
+    const std::size_t before = resident_bytes();
+    const auto start = clock_type::now();
+    auto store = zc::cert_store::from_authorized_keys(file, {.follow = false, .on_change = {}});
+    const double load = zb::seconds_since(start);
+    const double per_key =
+        static_cast<double>(resident_bytes() - before) / static_cast<double>(keys.size());
+    if (store.current()->size() != keys.size()) throw std::runtime_error("keys missing");
+    const std::size_t rounds = 2000000;
+    const double big = lookup_ns(*store.current(), keys, rounds);
+    auto small =
+        zc::cert_store::from_authorized_keys(small_file, {.follow = false, .on_change = {}});
+    const std::vector<zc::public_key> first(keys.begin(), keys.begin() + 1000);
+    const double little = lookup_ns(*small.current(), first, rounds);
+    return std::vector<double>{load, per_key, big, little};
+  });
+  const std::string n = std::to_string(o.keys);
+  verdict("authorized-keys file of " + n + " keys: load", figures[0], "s", 1.0, true);
+  verdict("authorized-keys file: resident memory per key", figures[1], "B", 80, true);
+  std::printf("%-58s %12.1f ns (1k keys: %.1f ns)\n", "lookup of a present key, random order",
+              figures[2], figures[3]);
+  verdict("lookup with " + n + " keys / with 1k keys", figures[2] / figures[3], "x", 1.2, true);
+}
+
+void measure_file_changes(const fs::path& file, const std::vector<zc::public_key>& keys) {
+  auto store = zc::cert_store::from_authorized_keys(file);
+  const auto extra = random_keys(1)[0];
+  const double added = publish_ms(store, [&] {
+    std::ofstream out(file, std::ios::app | std::ios::binary);
+    out << extra.z85() << '\n';
+  });
+  if (!store.contains(extra)) throw std::runtime_error("the appended key is not in force");
+  verdict("one line appended: in force after", added, "ms", 50, true);
+
+  // The file without the line of keys[keys.size() / 2], written aside and renamed over it.
+  const fs::path next = file.string() + ".next";
+  {
+    std::ofstream out(next, std::ios::trunc | std::ios::binary);
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (i != keys.size() / 2) out << keys[i].z85() << '\n';
+    }
+    out << extra.z85() << '\n';
+  }
+  const double removed = publish_ms(store, [&] { fs::rename(next, file); });
+  if (store.contains(keys[keys.size() / 2])) throw std::runtime_error("the key is still there");
+  verdict("one line removed (file renamed over): in force after", removed, "ms", 50, true);
+}
+
+void measure_folder(const options& o, const fs::path& dir,
+                    const std::vector<zc::public_key>& keys) {
+  fs::create_directory(dir);
+  std::cerr << "writing " << keys.size() << " certificate files...\n";
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    write_certificate(dir / ("client-" + std::to_string(i) + ".key"), keys[i]);
+  }
+  const auto load = in_child([&] {
+    const auto start = clock_type::now();
+    zc::cert_store store(dir, {.follow = false, .on_change = {}});
+    const double seconds = zb::seconds_since(start);
+    if (store.current()->size() != keys.size()) throw std::runtime_error("certificates missing");
+    return std::vector<double>{seconds};
+  });
+  verdict("folder of " + std::to_string(o.keys) + " certificates: load", load[0], "s", 4.0, true);
+
+  zc::cert_store store(dir);
+  const auto extra = random_keys(1)[0];
+  write_certificate(dir.parent_path() / "extra.key", extra);
+  const double added =
+      publish_ms(store, [&] { fs::rename(dir.parent_path() / "extra.key", dir / "extra.key"); });
+  verdict("one certificate added (renamed in): in force after", added, "ms", 50, true);
+  const double removed = publish_ms(store, [&] { fs::remove(dir / "client-0.key"); });
+  verdict("one certificate removed: in force after (100 ms grace)", removed, "ms", 50, true);
+}
+
+zmqsec_bench_result handshakes(zmq::context_t& ctx, const zc::keypair& server,
+                               const fs::path& clients, double seconds) {
+  zmqsec_bench_result r{};
+  zmqsec_bench_handshake_drive(ctx.handle(), server.public_key.z85().c_str(),
+                               server.secret_key.z85().c_str(), clients.c_str(), 0.3, seconds, 8,
+                               &r);
+  return r;
+}
+
+void measure_handshakes(const options& o, const fs::path& file, const fs::path& clients,
+                        const zc::keypair& server) {
+  std::vector<double> ours, anchor;
+  double failures = 0;
+  std::size_t reloads = 0;
+  for (int round = 0; round < 3; ++round) {
+    {
+      zmq::context_t ctx;
+      zmqsec::auth::thread_authenticator auth(ctx);
+      auth.configure_curve_keys_file("*", file);
+      auth.start();
+      std::atomic<bool> stop{false};
+      std::thread reloader([&] {  // auth.reload() reads the whole file again, each time
+        while (!stop.load()) {
+          (void)auth.reload();
+          ++reloads;
+        }
+      });
+      const auto r = handshakes(ctx, server, clients, o.seconds);
+      stop = true;
+      reloader.join();
+      failures += r.failures;
+      if (r.failures > 0) std::cerr << "ours: " << r.first_failure << '\n';
+      ours.push_back(r.completed / r.seconds);
+    }
+    zmq::context_t bare;
+    const auto r = handshakes(bare, server, clients, o.seconds);
+    failures += r.failures;
+    anchor.push_back(r.completed / r.seconds);
+  }
+  std::ranges::sort(ours);
+  std::ranges::sort(anchor);
+  std::printf("%-58s %12.0f /s (no ZAP handler: %.0f /s, %zu full reloads)\n",
+              "CURVE handshakes during full reloads (median of 3)", ours[1], anchor[1], reloads);
+  verdict("handshakes during reloads / no ZAP handler", ours[1] / anchor[1], "x", 0.95, false);
+  verdict("failed handshakes", failures, "", 0, true);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const options o = parse(argc, argv);
+  if (sodium_init() < 0) throw std::runtime_error("sodium_init failed");
+  std::string pattern = (o.dir / "zmqsec-authkeys-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  const fs::path work = pattern;
+  struct cleanup {
+    fs::path path;
+    ~cleanup() {
+      std::error_code ignored;
+      fs::remove_all(path, ignored);
+    }
+  } remove_work{work};
+
+  // Clients of the handshake run hold real keypairs; the rest of the keys are random bytes.
+  const zc::keypair server = zc::generate_keypair();
+  auto keys = random_keys(o.keys);
+  {
+    std::ofstream clients(work / "clients");
+    for (std::size_t i = 0; i < 64; ++i) {
+      const auto pair = zc::generate_keypair();
+      keys[i * (o.keys / 64)] = pair.public_key;
+      clients << pair.public_key.z85() << ' ' << pair.secret_key.z85().c_str() << '\n';
+    }
+  }
+  write_keys_file(work / "clients.keys", keys);
+  write_keys_file(work / "small.keys", {keys.begin(), keys.begin() + 1000});
+
+  std::printf("zmqsec_bench_authorized_keys: %zu keys, %u cores, load average %s\n", o.keys,
+              std::thread::hardware_concurrency(),
+              [] {
+                std::ifstream in("/proc/loadavg");
+                std::string a;
+                in >> a;
+                return a;
+              }()
+                  .c_str());
+  measure_file(o, work / "clients.keys", work / "small.keys", keys);
+  measure_file_changes(work / "clients.keys", keys);
+  if (o.handshakes) measure_handshakes(o, work / "clients.keys", work / "clients", server);
+  if (o.folder) measure_folder(o, work / "certs", keys);
+  return 0;
+} catch (const std::exception& e) {
+  std::cerr << "zmqsec_bench_authorized_keys: " << e.what() << '\n';
+  return 1;
+}

@@ -1,0 +1,67 @@
+// What a cert_store of an authorized-keys file knows of its file: the table it publishes, the
+// skipped lines, and, per line, a hash of its text and the first 8 bytes of its key. That much
+// (16 bytes a line) lets a change be applied in proportion to what changed: the file is read
+// and hashed line by line, compared with the lines loaded from both ends, and only the lines
+// in between are parsed, their keys removed and added in the shards they belong to. A change
+// too large for that, or one that touches a key given on several lines, is a full load.
+// Not thread-safe: the store serialises calls.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <zmqsec/certs/certificate.hpp>
+
+#include "keys_file_table.hpp"
+
+namespace zmqsec::certs::detail {
+
+class keys_file_model {
+ public:
+  explicit keys_file_model(std::filesystem::path file);
+
+  /// Reads the whole file and builds the table afresh. Throws zmqsec::error (errno) if the file
+  /// cannot be read; the state loaded before stays then.
+  void load_all();
+
+  /// Reads the file and applies what differs from the lines loaded (a full load when that is
+  /// cheaper or needed). Returns whether anything changed. Throws like load_all().
+  bool update();
+
+  const std::shared_ptr<const keys_file_table>& table() const noexcept { return table_; }
+  /// The skipped lines, by line number.
+  std::vector<file_problem> problems() const;
+  const std::filesystem::path& file() const noexcept { return file_; }
+  /// Whether the last update() that changed something did it without a full load.
+  bool last_update_incremental() const noexcept { return incremental_; }
+
+  struct line_record {
+    std::uint64_t hash;    // line_hash, bit 0 replaced: 1 if the line put its key in the table
+    std::uint64_t prefix;  // the key's first 8 bytes (key lines)
+  };
+  struct problem {
+    std::size_t line;  // 1-based
+    std::string reason;
+  };
+  struct batch;  // lines just parsed
+
+ private:
+  struct window;  // where the file differs from lines_
+  bool apply(const window& w, batch& b);
+  void commit_window(const window& w, batch& b);
+
+  std::filesystem::path file_;
+  std::string name_;
+  big_vector<line_record> lines_;
+  std::vector<problem> problems_;  // sorted by line
+  std::size_t duplicates_ = 0;
+  std::size_t key_lines_ = 0;
+  std::shared_ptr<const keys_file_table> table_;
+  bool incremental_ = false;
+};
+
+}  // namespace zmqsec::certs::detail

@@ -1,0 +1,233 @@
+// Authorized-keys files: the format, the store that follows one, and its incremental updates.
+#include <gtest/gtest.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <zmqsec/certs/authorized_keys.hpp>
+#include <zmqsec/certs/cert_store.hpp>
+
+#include "keys_file_model.hpp"
+#include "temp_dir.hpp"
+#include "wait_until.hpp"
+
+namespace zc = zmqsec::certs;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+zc::public_key random_key() {
+  unsigned char raw[zc::key_size];
+  randombytes_buf(raw, sizeof raw);
+  return zc::public_key::from_bytes(raw);
+}
+
+std::vector<zc::public_key> random_keys(std::size_t n) {
+  std::vector<zc::public_key> keys;
+  for (std::size_t i = 0; i < n; ++i) keys.push_back(random_key());
+  return keys;
+}
+
+std::string lines_of(const std::vector<zc::public_key>& keys) {
+  std::string text;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    text += keys[i].z85() + " name=device-" + std::to_string(i) + "\n";
+  }
+  return text;
+}
+
+void append(const fs::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::binary | std::ios::app);
+  out << text;
+}
+
+// Waits for the store to publish a snapshot after generation.
+std::shared_ptr<const zc::cert_snapshot> next_snapshot(const zc::cert_store& store,
+                                                       std::uint64_t generation) {
+  EXPECT_TRUE(store.wait_for_generation(generation + 1, 10s));
+  return store.current();
+}
+
+}  // namespace
+
+TEST(authorized_keys, loads_keys_with_metadata_and_skips_bad_lines_by_number) {
+  zmqsec::testing::temp_dir dir;
+  const auto a = random_key();
+  const auto b = random_key();
+  const auto file = dir.write("clients.keys", "# devices of hall 3\n\n" + a.z85() +
+                                                  " name=sensor-12 site=\"hall \\\"3\\\"\"\n" +
+                                                  "not-a-key name=x\n" + b.z85() + " name\n" +
+                                                  b.z85() + "\t\r\n" + a.z85() + " name=again\n");
+  auto store = zc::cert_store::from_authorized_keys(file, {.follow = false, .on_change = {}});
+  const auto snapshot = store.current();
+  EXPECT_EQ(snapshot->size(), 2u);
+  EXPECT_EQ(snapshot->file_count(), 3u);  // b once, a twice
+  const auto cert = snapshot->find(a);
+  ASSERT_TRUE(cert);
+  EXPECT_EQ(cert->meta("name"), "sensor-12");
+  EXPECT_EQ(cert->meta("site"), "hall \"3\"");
+  EXPECT_EQ(cert->file_name(), "clients.keys");
+  ASSERT_TRUE(snapshot->find(b));
+  EXPECT_TRUE(snapshot->find(b)->metadata().empty());
+  ASSERT_EQ(snapshot->problems().size(), 3u);
+  EXPECT_EQ(snapshot->problems()[0].line, 4u);
+  EXPECT_NE(snapshot->problems()[0].reason.find("40 Z85 characters"), std::string::npos);
+  EXPECT_EQ(snapshot->problems()[1].line, 5u);
+  EXPECT_EQ(snapshot->problems()[2].line, 7u);
+  EXPECT_NE(snapshot->problems()[2].reason.find("duplicate of line 3"), std::string::npos);
+  EXPECT_EQ(snapshot->problems()[2].path, fs::absolute(file));
+  EXPECT_FALSE(snapshot->stale());
+  EXPECT_EQ(store.keys_file(), fs::absolute(file));
+  EXPECT_TRUE(store.folder().empty());
+  EXPECT_EQ(snapshot->at(0).key() == a || snapshot->at(1).key() == a, true);
+}
+
+TEST(authorized_keys, refuses_a_file_that_cannot_be_read) {
+  zmqsec::testing::temp_dir dir;
+  EXPECT_THROW(zc::cert_store::from_authorized_keys(dir / "missing.keys"), zmqsec::error);
+  EXPECT_THROW(zc::cert_store::from_authorized_keys(dir.path()), zmqsec::error);
+}
+
+TEST(authorized_keys, follows_lines_appended_and_removed) {
+  zmqsec::testing::temp_dir dir;
+  const auto keys = random_keys(3);
+  const auto file = dir.write("clients.keys", lines_of({keys[0], keys[1]}));
+  auto store = zc::cert_store::from_authorized_keys(file);
+  auto generation = store.generation();
+  append(file, keys[2].z85() + " name=new\n");
+  auto snapshot = next_snapshot(store, generation);
+  ASSERT_TRUE(snapshot->find(keys[2]));
+  EXPECT_EQ(snapshot->find(keys[2])->meta("name"), "new");
+  EXPECT_EQ(snapshot->size(), 3u);
+
+  generation = snapshot->generation();
+  dir.write("clients.keys", keys[0].z85() + "\n" + keys[2].z85() + " name=new\n");  // in place
+  snapshot = next_snapshot(store, generation);
+  EXPECT_FALSE(snapshot->contains(keys[1]));
+  EXPECT_TRUE(snapshot->contains(keys[0]));
+  EXPECT_TRUE(snapshot->find(keys[0])->metadata().empty());
+  EXPECT_EQ(snapshot->size(), 2u);
+}
+
+TEST(authorized_keys, follows_a_file_replaced_by_rename) {
+  zmqsec::testing::temp_dir dir;
+  const auto keys = random_keys(2);
+  const auto file = dir.write("clients.keys", lines_of({keys[0]}));
+  auto store = zc::cert_store::from_authorized_keys(file);
+  const auto generation = store.generation();
+  const auto next = dir.write("clients.keys.new", lines_of({keys[1]}) + "bad line\n");
+  fs::rename(next, file);
+  const auto snapshot = next_snapshot(store, generation);
+  EXPECT_FALSE(snapshot->contains(keys[0]));
+  EXPECT_TRUE(snapshot->contains(keys[1]));
+  ASSERT_EQ(snapshot->problems().size(), 1u);
+  EXPECT_EQ(snapshot->problems()[0].line, 2u);
+}
+
+TEST(authorized_keys, keeps_its_keys_while_the_file_is_gone) {
+  zmqsec::testing::temp_dir dir;
+  const auto keys = random_keys(2);
+  const auto file = dir.write("clients.keys", lines_of(keys));
+  auto store = zc::cert_store::from_authorized_keys(file);
+  auto generation = store.generation();
+  fs::remove(file);
+  auto snapshot = next_snapshot(store, generation);
+  EXPECT_TRUE(snapshot->stale());
+  EXPECT_TRUE(snapshot->contains(keys[0]));
+  ASSERT_FALSE(snapshot->problems().empty());
+  EXPECT_EQ(snapshot->problems()[0].line, 0u);
+
+  generation = snapshot->generation();
+  dir.write("clients.keys", lines_of({keys[1]}));
+  ASSERT_TRUE(zmqsec::testing::wait_until([&] {
+    const auto now = store.current();
+    return !now->stale() && !now->contains(keys[0]);
+  }));
+  EXPECT_TRUE(store.contains(keys[1]));
+}
+
+TEST(authorized_keys, reads_and_writes_lines_that_round_trip) {
+  zmqsec::testing::temp_dir dir;
+  const auto key = random_key();
+  const zc::metadata meta = {
+      {"name", "a b"}, {"quote", "say \"hi\"\\"}, {"empty", ""}, {"X-Site", "hall#3"}};
+  const std::string line = zc::authorized_key_line(key, meta);
+  const auto file = dir.write("k", "# c\n" + line + "\n");
+  const auto contents = zc::read_authorized_keys(file);
+  ASSERT_EQ(contents.keys.size(), 1u);
+  EXPECT_EQ(contents.keys[0].key, key);
+  EXPECT_EQ(contents.keys[0].metadata, meta);
+  EXPECT_EQ(contents.keys[0].line, 2u);
+  EXPECT_TRUE(contents.problems.empty());
+  EXPECT_THROW(zc::authorized_key_line(key, {{"bad name", "x"}}), zmqsec::error);
+  EXPECT_THROW(zc::authorized_key_line(key, {{"name", "a\nb"}}), zmqsec::error);
+}
+
+TEST(keys_file_model, applies_a_line_added_or_removed_without_a_full_load) {
+  zmqsec::testing::temp_dir dir;
+  auto keys = random_keys(5000);
+  std::string text = lines_of(keys);
+  const auto file = dir.write("k", "bad\n" + text);
+  zc::detail::keys_file_model model(file);
+  model.load_all();
+  EXPECT_EQ(model.table()->size(), 5000u);
+
+  const auto extra = random_key();
+  append(file, extra.z85() + " name=extra\nalso bad\n");
+  ASSERT_TRUE(model.update());
+  EXPECT_TRUE(model.last_update_incremental());
+  EXPECT_EQ(model.table()->size(), 5001u);
+  EXPECT_NE(model.table()->find_id(extra.data()), zc::detail::key_table::no_entry);
+
+  // Remove the line of keys[100] (line 102: the bad line comes first).
+  const auto line_100 = keys[100].z85() + " name=device-100\n";
+  text.erase(text.find(line_100), line_100.size());
+  dir.write("k", "bad\n" + text + extra.z85() + " name=extra\nalso bad\n");
+  ASSERT_TRUE(model.update());
+  EXPECT_TRUE(model.last_update_incremental());
+  EXPECT_EQ(model.table()->size(), 5000u);
+  EXPECT_EQ(model.table()->find_id(keys[100].data()), zc::detail::key_table::no_entry);
+
+  // Edit the metadata of a line.
+  dir.write("k", "bad\n" + text + extra.z85() + " name=changed\nalso bad\n");
+  ASSERT_TRUE(model.update());
+  EXPECT_TRUE(model.last_update_incremental());
+  EXPECT_EQ(model.table()->size(), 5000u);
+  const auto id = model.table()->find_id(extra.data());
+  ASSERT_NE(id, zc::detail::key_table::no_entry);
+  std::string name;
+  model.table()->visit_meta(
+      id,
+      [](void* out, std::string_view n, std::string_view v) {
+        if (n == "name") *static_cast<std::string*>(out) = v;
+      },
+      &name);
+  EXPECT_EQ(name, "changed");
+  const auto problems = model.problems();
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].line, 1u);
+  EXPECT_EQ(problems[1].line, 5002u);  // 1 bad + 4999 keys + extra, then "also bad"
+  EXPECT_FALSE(model.update());        // nothing changed since
+}
+
+TEST(keys_file_model, falls_back_to_a_full_load_for_a_large_change_and_stays_exact) {
+  zmqsec::testing::temp_dir dir;
+  const auto keys = random_keys(5000);
+  const auto file = dir.write("k", lines_of(keys));
+  zc::detail::keys_file_model model(file);
+  model.load_all();
+  const auto others = random_keys(5000);
+  dir.write("k", lines_of(others));
+  ASSERT_TRUE(model.update());
+  EXPECT_FALSE(model.last_update_incremental());
+  EXPECT_EQ(model.table()->size(), 5000u);
+  EXPECT_EQ(model.table()->find_id(keys[0].data()), zc::detail::key_table::no_entry);
+  EXPECT_NE(model.table()->find_id(others[4999].data()), zc::detail::key_table::no_entry);
+}
