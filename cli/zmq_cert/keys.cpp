@@ -1,5 +1,8 @@
 // zmq-cert keypair [--json] and zmq-cert public SECRET
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <iostream>
 
 #include <zmqsec/certs/keys.hpp>
@@ -15,13 +18,19 @@ namespace {
 // A Z85 key is 40 characters; anything much longer on stdin is not a key.
 constexpr std::size_t max_secret_input = 1024;
 
-// Reads a secret key from stdin into wiped memory, without the surrounding whitespace.
+// Reads a secret key from stdin into secret memory, without the surrounding whitespace. Read
+// with read(2) straight into that memory: std::cin would leave a copy in its buffer.
 certs::secret_string read_secret_from_stdin() {
-  certs::secret_string text;
-  text.reserve(max_secret_input + 1);  // never reallocates: no unwiped copies left behind
-  char c;
-  while (text.size() <= max_secret_input && std::cin.get(c)) text += c;
-  if (std::cin.bad()) throw zmqsec::error::from_errno(EIO, "<stdin>");
+  certs::secret_string text(max_secret_input + 1, '\0');  // never reallocates
+  std::size_t have = 0;
+  while (have < text.size()) {
+    const ssize_t n = ::read(STDIN_FILENO, text.data() + have, text.size() - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw zmqsec::error::from_errno(errno, "<stdin>");
+    if (n == 0) break;
+    have += static_cast<std::size_t>(n);
+  }
+  text.resize(have);
   if (text.size() > max_secret_input) {
     throw zmqsec::error(errc::invalid_key, "input is too long for a Z85 key");
   }
@@ -29,7 +38,7 @@ certs::secret_string read_secret_from_stdin() {
   const auto first = text.find_first_not_of(space);
   if (first == certs::secret_string::npos) return {};
   const auto last = text.find_last_not_of(space);
-  return text.substr(first, last - first + 1);
+  return certs::secret_string(text.data() + first, last - first + 1);
 }
 
 }  // namespace
