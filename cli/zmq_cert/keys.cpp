@@ -41,23 +41,29 @@ certs::secret_string read_secret_from_stdin() {
   return certs::secret_string(text.data() + first, last - first + 1);
 }
 
+// Writes the secret to standard output with write(2): through std::cout it would stay behind
+// in stdio's buffer, which nothing wipes.
+void write_secret(const certs::secret_string& secret) {
+  for (std::size_t done = 0; done < secret.size();) {
+    const ssize_t n = ::write(STDOUT_FILENO, secret.data() + done, secret.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw zmqsec::error::from_errno(errno, "<stdout>");
+    done += static_cast<std::size_t>(n);
+  }
+}
+
 }  // namespace
 
 int run_keypair(bool as_json) {
   const auto keys = certs::generate_keypair();
   const std::string public_z85 = keys.public_key.z85();
   const certs::secret_string secret_z85 = keys.secret_key.z85();
-  if (as_json) {
-    // Written directly rather than through nlohmann-json, whose strings would hold copies of
-    // the secret that are never wiped; Z85 has no character that JSON escapes.
-    std::cout << "{\"public\":\"" << public_z85 << "\",\"secret\":\"";
-    std::cout.write(secret_z85.data(), static_cast<std::streamsize>(secret_z85.size()));
-    std::cout << "\"}\n";
-  } else {
-    std::cout << "public: " << public_z85 << '\n' << "secret: ";
-    std::cout.write(secret_z85.data(), static_cast<std::streamsize>(secret_z85.size()));
-    std::cout << '\n';
-  }
+  // Written directly rather than through nlohmann-json, whose strings would hold copies of the
+  // secret that are never wiped; Z85 has no character that JSON escapes.
+  std::cout << (as_json ? "{\"public\":\"" : "public: ") << public_z85
+            << (as_json ? "\",\"secret\":\"" : "\nsecret: ") << std::flush;
+  write_secret(secret_z85);
+  std::cout << (as_json ? "\"}\n" : "\n");
   return exit_success;
 }
 
