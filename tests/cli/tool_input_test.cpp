@@ -284,8 +284,10 @@ TEST(tool_input_stdin_test, bad_secret_input_gets_one_clear_line_and_exit_1) {
         argv.insert(argv.begin(), {"/bin/sh", "-c", "exec \"$0\" \"$@\" < " + in.text.substr(1)});
       }
       const auto started = std::chrono::steady_clock::now();
-      const process_result r = zmqsec::testing::run_process(
-          argv, {.input = in.text.starts_with('@') ? "" : in.text, .timeout = 10s});
+      zmqsec::testing::process_options options;
+      options.input = in.text.starts_with('@') ? "" : in.text;
+      options.timeout = 10s;
+      const process_result r = zmqsec::testing::run_process(argv, options);
       EXPECT_LT(std::chrono::steady_clock::now() - started, 3s) << r;
       ASSERT_TRUE(r.exited()) << r;
       EXPECT_EQ(r.exit_code, 1) << r;
