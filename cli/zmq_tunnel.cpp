@@ -35,13 +35,6 @@ using clock_type = std::chrono::steady_clock;
 // How often the tunnel's liveness is looked at while no signal comes.
 constexpr int alive_check_ms = 100;
 
-// Copies the secret into the options (reserved first: the std::string never reallocates, so it
-// leaves no unwiped copy behind).
-void take_secret(std::string& into, const zmqsec::certs::secret_string& secret) {
-  into.reserve(secret.size());
-  into.assign(secret.data(), secret.size());
-}
-
 // Whether a tunnel that ended by itself lost its session (rather than closing when idle). The
 // libssh2 backend says so in last_error(); the openssh backend's ssh ends after --timeout, so an
 // end before that is a loss, and without --timeout every end is.
@@ -58,8 +51,8 @@ int run(options& opts, int stop_fd) {
   zt::options& topt = opts.tunnel;
   if (opts.secret != secret_source::none) {
     const bool password = opts.secret == secret_source::password_stdin;
-    const auto secret = read_secret_line(STDIN_FILENO, password ? "password" : "passphrase");
-    take_secret(password ? topt.password : topt.passphrase, secret);
+    (password ? topt.password : topt.passphrase) =
+        read_secret_line(STDIN_FILENO, password ? "password" : "passphrase");
   }
   const auto started = clock_type::now();  // before open: the idle timeout starts there
   auto opened = open_unless_stopped(opts, stop_fd);

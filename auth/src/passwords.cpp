@@ -71,6 +71,12 @@ namespace detail {
 /// The stored form of one user's password: a keyed digest or an argon2 hash. Lives in wiped
 /// memory (the vector's wiping allocator, and secret_string for the hash).
 struct password_secret {
+  password_secret() = default;
+  password_secret(password_secret&&) = default;
+  password_secret& operator=(password_secret&&) = default;
+  // The one made on the stack while parsing is wiped too, not only the vector's.
+  ~password_secret() { sodium_memzero(digest.data(), digest.size()); }
+
   std::array<unsigned char, digest_size> digest{};
   secret_string hash;  // non-empty: an argon2 hash to verify with crypto_pwhash_str_verify
 };

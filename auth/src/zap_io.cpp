@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <string>
 
+#include <zmqsec/core/secret_memory.hpp>
 #include <zmqsec/core/zmq_error.hpp>
 
 namespace zmqsec::auth::detail {
@@ -34,6 +35,15 @@ std::optional<zap_envelope_split> split_slot(zap_slot& slot,
   for (std::size_t i = 0; i < slot.frame_count; ++i) views[i] = slot.frames[i].view();
   std::size_t count = slot.frame_count + (slot.truncated ? 1 : 0);
   return split_envelope(std::span<const std::string_view>(views.data(), count));
+}
+
+void wipe_credentials(zap_slot& slot) noexcept {
+  // After the envelope: version, request id, domain, address, routing id, mechanism, then the
+  // credentials.
+  constexpr std::size_t credentials_frame = 6;
+  for (std::size_t i = slot.envelope_size + credentials_frame; i < slot.frame_count; ++i) {
+    core::wipe(zmq_msg_data(slot.frames[i].get()), zmq_msg_size(slot.frames[i].get()));
+  }
 }
 
 // Sends the reply of slot. Returns 0, or the errno of the failed send.

@@ -56,6 +56,10 @@ receive_result receive(void* socket, zap_slot& slot, message_frame& scratch) noe
 std::optional<zap_envelope_split> split_slot(zap_slot& slot,
                                              std::array<std::string_view, max_frames + 1>& views);
 
+/// Overwrites the credential frames of the request in slot (PLAIN's password among them) once it
+/// is decided: libzmq releases its messages without wiping them. A few hundred bytes at most.
+void wipe_credentials(zap_slot& slot) noexcept;
+
 // Sends the reply of slot. Returns 0, or the errno of the failed send.
 int send_reply(void* socket, zap_slot& slot) noexcept;
 

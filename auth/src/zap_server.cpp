@@ -142,6 +142,7 @@ void zap_server::decide_slot(std::size_t index) noexcept {
     counters_.decisions().count_latency(static_cast<std::uint64_t>(took.count()));
     labels_[index] = label(split->body, slot.outcome == zap_outcome::reply &&
                                             slot.reply.status == zap_status::failure);
+    wipe_credentials(slot);
     return;
   }
   // A deferred callback took it (decide() says pending only then): the slot goes with the
@@ -214,6 +215,7 @@ zap_step zap_server::send_replies(std::size_t received) noexcept {
 }
 
 zap_step zap_server::reply(zap_slot& slot, zap_outcome outcome) noexcept {
+  wipe_credentials(slot);  // the labels below need no credentials
   if (socket_ == nullptr) return zap_step::closed;
   if (outcome != zap_outcome::reply) {
     counters_.add(&authenticator_stats::dropped, 1);

@@ -112,10 +112,12 @@ certificate_files save_certificates(const std::filesystem::path& dir, std::strin
   if (!options.overwrite) {
     for (const auto& file : {files.public_file, files.secret_file}) {
       std::error_code ec;
-      if (std::filesystem::symlink_status(file, ec).type() !=
-          std::filesystem::file_type::not_found) {
-        throw zmqsec::error::from_errno(EEXIST, file.string() + " exists (refusing to overwrite)");
-      }
+      const auto type = std::filesystem::symlink_status(file, ec).type();
+      if (type == std::filesystem::file_type::not_found) continue;
+      // A name that cannot be looked up (too long, a folder that cannot be searched) is not one
+      // that exists.
+      if (ec) throw zmqsec::error::from_errno(ec.value(), "cannot create " + file.string());
+      throw zmqsec::error::from_errno(EEXIST, file.string() + " exists (refusing to overwrite)");
     }
   }
   detail::write_file_atomically(files.secret_file, secret_text, 0600, options.overwrite);

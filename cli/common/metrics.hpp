@@ -26,6 +26,11 @@
 
 namespace zmqsec::cli {
 
+/// address, or 127.0.0.1:PORT for a bare PORT.
+inline std::string with_default_host(const std::string& address) {
+  return address.find(':') == std::string::npos ? "127.0.0.1:" + address : address;
+}
+
 /// Adds --metrics to app, writing into address (left empty when not given).
 inline void add_metrics_option([[maybe_unused]] CLI::App& app,
                                [[maybe_unused]] std::string& address) {
@@ -33,7 +38,20 @@ inline void add_metrics_option([[maybe_unused]] CLI::App& app,
   app.add_option("--metrics", address,
                  "Serve Prometheus metrics at http://HOST:PORT/metrics (a bare PORT: on "
                  "127.0.0.1)")
-      ->type_name("HOST:PORT");
+      ->type_name("HOST:PORT")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            // Checked here, before anything runs (zmq-tunnel would otherwise open its tunnel
+            // first): an empty value is a mistake, not "no metrics".
+            if (value.empty()) return "the metrics address is empty";
+            try {
+              metrics::check_address(with_default_host(value));
+            } catch (const zmqsec::error& e) {
+              return e.what();
+            }
+            return {};
+          },
+          "HOST:PORT"));
 #endif
 }
 
@@ -46,8 +64,7 @@ class metrics_endpoint {
   metrics_endpoint([[maybe_unused]] const tool& t, [[maybe_unused]] const std::string& address) {
 #if ZMQSEC_CLI_METRICS
     if (address.empty()) return;
-    const bool port_only = address.find(':') == std::string::npos;
-    exposer_ = std::make_unique<metrics::exposer>(port_only ? "127.0.0.1:" + address : address);
+    exposer_ = std::make_unique<metrics::exposer>(with_default_host(address));
     std::cerr << t.name << ": metrics at " << exposer_->url() << std::endl;
 #endif
   }

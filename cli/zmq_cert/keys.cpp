@@ -1,5 +1,8 @@
 // zmq-cert keypair [--json] and zmq-cert public SECRET
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <iostream>
 
 #include <zmqsec/certs/keys.hpp>
@@ -15,13 +18,19 @@ namespace {
 // A Z85 key is 40 characters; anything much longer on stdin is not a key.
 constexpr std::size_t max_secret_input = 1024;
 
-// Reads a secret key from stdin into wiped memory, without the surrounding whitespace.
+// Reads a secret key from stdin into secret memory, without the surrounding whitespace. Read
+// with read(2) straight into that memory: std::cin would leave a copy in its buffer.
 certs::secret_string read_secret_from_stdin() {
-  certs::secret_string text;
-  text.reserve(max_secret_input + 1);  // never reallocates: no unwiped copies left behind
-  char c;
-  while (text.size() <= max_secret_input && std::cin.get(c)) text += c;
-  if (std::cin.bad()) throw zmqsec::error::from_errno(EIO, "<stdin>");
+  certs::secret_string text(max_secret_input + 1, '\0');  // never reallocates
+  std::size_t have = 0;
+  while (have < text.size()) {
+    const ssize_t n = ::read(STDIN_FILENO, text.data() + have, text.size() - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw zmqsec::error::from_errno(errno, "<stdin>");
+    if (n == 0) break;
+    have += static_cast<std::size_t>(n);
+  }
+  text.resize(have);
   if (text.size() > max_secret_input) {
     throw zmqsec::error(errc::invalid_key, "input is too long for a Z85 key");
   }
@@ -29,7 +38,18 @@ certs::secret_string read_secret_from_stdin() {
   const auto first = text.find_first_not_of(space);
   if (first == certs::secret_string::npos) return {};
   const auto last = text.find_last_not_of(space);
-  return text.substr(first, last - first + 1);
+  return certs::secret_string(text.data() + first, last - first + 1);
+}
+
+// Writes the secret to standard output with write(2): through std::cout it would stay behind
+// in stdio's buffer, which nothing wipes.
+void write_secret(const certs::secret_string& secret) {
+  for (std::size_t done = 0; done < secret.size();) {
+    const ssize_t n = ::write(STDOUT_FILENO, secret.data() + done, secret.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw zmqsec::error::from_errno(errno, "<stdout>");
+    done += static_cast<std::size_t>(n);
+  }
 }
 
 }  // namespace
@@ -38,17 +58,12 @@ int run_keypair(bool as_json) {
   const auto keys = certs::generate_keypair();
   const std::string public_z85 = keys.public_key.z85();
   const certs::secret_string secret_z85 = keys.secret_key.z85();
-  if (as_json) {
-    // Written directly rather than through nlohmann-json, whose strings would hold copies of
-    // the secret that are never wiped; Z85 has no character that JSON escapes.
-    std::cout << "{\"public\":\"" << public_z85 << "\",\"secret\":\"";
-    std::cout.write(secret_z85.data(), static_cast<std::streamsize>(secret_z85.size()));
-    std::cout << "\"}\n";
-  } else {
-    std::cout << "public: " << public_z85 << '\n' << "secret: ";
-    std::cout.write(secret_z85.data(), static_cast<std::streamsize>(secret_z85.size()));
-    std::cout << '\n';
-  }
+  // Written directly rather than through nlohmann-json, whose strings would hold copies of the
+  // secret that are never wiped; Z85 has no character that JSON escapes.
+  std::cout << (as_json ? "{\"public\":\"" : "public: ") << public_z85
+            << (as_json ? "\",\"secret\":\"" : "\nsecret: ") << std::flush;
+  write_secret(secret_z85);
+  std::cout << (as_json ? "\"}\n" : "\n");
   return exit_success;
 }
 

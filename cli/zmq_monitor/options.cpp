@@ -97,9 +97,15 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
     report_error(*problem);
     return exit_bad_input;
   }
-  if (!opts.plain.empty() && opts.plain.find(':') == std::string::npos) {
-    report_error("--plain takes USER:PASS");
-    return exit_bad_input;
+  if (!opts.plain.empty()) {
+    // PLAIN (RFC 24) carries each of them in one length byte; libzmq refuses empty ones.
+    const auto colon = opts.plain.find(':');
+    const bool fits = colon != std::string::npos && colon >= 1 && colon <= 255 &&
+                      opts.plain.size() - colon - 1 >= 1 && opts.plain.size() - colon - 1 <= 255;
+    if (!fits) {
+      report_error("--plain takes USER:PASS, each of 1 to 255 bytes");  // never repeats them
+      return exit_bad_input;
+    }
   }
   if (!opts.plain.empty() && (!opts.curve_server_key.empty() || !opts.cert.empty())) {
     report_error("--plain and CURVE (--curve-server-key, --cert) exclude each other");

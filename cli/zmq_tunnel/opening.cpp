@@ -16,13 +16,14 @@
 #include <zmqsec/core/worker.hpp>
 #include <zmqsec/tunnel/open.hpp>
 
-#include "secret_input.hpp"
-
 namespace zmqsec::tunnel_tool {
 namespace {
 
-// How long an opening may take to fail once its children are gone, before it is abandoned.
-constexpr int grace_ms = 500;
+// How long an opening may take to fail once its children are gone, before it is abandoned: the
+// openssh backend notices its ssh gone at once (a pidfd) and removes its askpass folder within
+// milliseconds; the libssh2 backend, blocked in a read from a silent server, never finishes and
+// has nothing on disk to clean up. Short enough that a stop takes well under a second.
+constexpr int grace_ms = 300;
 
 // SIGTERM to every child of this process (each thread's children, from /proc) and to its process
 // group: ssh runs in a session of its own, with its ProxyCommand and askpass children.
@@ -68,8 +69,8 @@ std::optional<opened_tunnel> open_unless_stopped(options& opts, int stop_fd) {
       const std::lock_guard lock(result.mutex);
       result.error = std::current_exception();
     }
-    wipe(topt.password);
-    wipe(topt.passphrase);
+    topt.password.wipe_and_clear();
+    topt.passphrase.wipe_and_clear();
     result.done.notify();
   });
   pollfd items[] = {{stop_fd, POLLIN, 0}, {result.done.fd(), POLLIN, 0}};

@@ -1,6 +1,5 @@
 #include "secret_input.hpp"
 
-#include <sodium.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -46,11 +45,6 @@ certs::secret_string read_secret_line(int fd, std::string_view what) {
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line.empty()) bad(what, newline ? "the line is empty" : "nothing to read");
   return line;
-}
-
-void wipe(std::string& text) noexcept {
-  if (!text.empty()) sodium_memzero(text.data(), text.size());
-  text.clear();
 }
 
 }  // namespace zmqsec::tunnel_tool

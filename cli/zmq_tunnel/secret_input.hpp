@@ -16,7 +16,4 @@ namespace zmqsec::tunnel_tool {
 /// and an I/O error if reading fails. what names the secret in messages ("password").
 certs::secret_string read_secret_line(int fd, std::string_view what);
 
-/// Overwrites text with zeros (sodium_memzero), then empties it.
-void wipe(std::string& text) noexcept;
-
 }  // namespace zmqsec::tunnel_tool

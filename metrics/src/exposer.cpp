@@ -11,6 +11,7 @@
 #include <zmqsec/error.hpp>
 
 #include "family_set.hpp"
+#include "server_sockets.hpp"
 
 namespace zmqsec::metrics {
 
@@ -42,6 +43,10 @@ std::pair<std::string, std::uint16_t> split_address(std::string_view address) {
 }
 
 }  // namespace
+
+void check_address(std::string_view address) {
+  (void)split_address(address);
+}
 
 registration::registration(std::weak_ptr<detail::hub> hub, std::uint64_t id) noexcept
     : hub_(std::move(hub)), id_(id) {}
@@ -86,6 +91,8 @@ exposer::exposer(std::string_view address) : hub_(std::make_shared<detail::hub>(
 }
 
 exposer::~exposer() {
+  // CivetWeb would take up to two seconds to notice its stop flag (server_sockets.hpp).
+  detail::shut_down_server_sockets(host_, port_);
   server_.reset();  // no scrape after this
   hub_.reset();     // registrations see it gone
 }

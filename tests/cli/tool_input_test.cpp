@@ -31,7 +31,20 @@ const std::string not_utf8 = "\xff\xfe\xc0\x80";
 const std::string secret = "hunter2-s3cret";
 
 // The bad values of each kind of option.
-enum class kind { file, folder, endpoint, tcp_address, count, seconds, port, word, text };
+enum class kind {
+  file,
+  folder,
+  endpoint,
+  tcp_address,
+  count,
+  seconds,
+  port,
+  word,
+  text,
+  name,         // a file name: not UTF-8 is a valid one
+  credentials,  // USER:PASS
+  metrics,      // HOST:PORT or PORT
+};
 
 struct value {
   std::string name;  // for the test's messages
@@ -77,6 +90,24 @@ std::vector<value> bad_values(kind k) {
       return common;
     case kind::text:  // where "" is a valid value (z85 encode: no bytes)
       return {{"huge", huge}, {"not UTF-8", not_utf8}};
+    case kind::name:
+      return {{"empty", ""}, {"huge", huge}};
+    case kind::credentials:
+      common.insert(common.end(), {{"no user", ":" + secret},
+                                   {"no password", "admin:"},
+                                   {"user too long", std::string(256, 'u') + ":" + secret},
+                                   {"password too long", "admin:" + secret + huge.substr(0, 300)}});
+      return common;
+    case kind::metrics:
+      common.insert(common.end(), {{"port -1", "-1"},
+                                   {"port 99999", "99999"},
+                                   {"port overflow", "99999999999999999999999"},
+                                   {"not a number", "many"},
+                                   {"host, port 99999", "127.0.0.1:99999"},
+                                   {"unclosed [", "[::1"},
+                                   {"IPv6 without brackets", "::1:9100"},
+                                   {"no host", ":9100"}});
+      return common;
   }
   return common;
 }
@@ -101,10 +132,13 @@ std::vector<row> table() {
       {cert, {"public", "@VALUE"}, kind::word, {1}},
       {cert, {"z85", "encode", "@VALUE"}, kind::text, {1}},
       {cert, {"z85", "decode", "@VALUE"}, kind::text, {1}},
+      {cert, {"generate", "@VALUE", "--dir", "@dir"}, kind::name, {1, 2}},
+      {cert, {"generate", "x", "--dir", "@dir", "--meta", "@VALUE"}, kind::word, {1}},
       {tail, {"@VALUE"}, kind::endpoint, {1}},
       {tail, {"--bind", "@VALUE"}, kind::endpoint, {1}},
       {tail, {addr, "--count", "@VALUE"}, kind::count, {1}},
       {tail, {addr, "--color", "@VALUE"}, kind::word, {1}},
+      {tail, {addr, "--metrics", "@VALUE"}, kind::metrics, {1}},
       {tail, {addr, "--curve-server-key", "@VALUE"}, kind::file, {1}},
       {tail,
        {addr, "--curve-server-key", std::string(40, '0'), "--curve-cert", "@VALUE"},
@@ -117,6 +151,9 @@ std::vector<row> table() {
       {mon, {"--connect", addr, "--event", "@VALUE"}, kind::word, {1}},
       {mon, {"--connect", addr, "--curve-server-key", "@VALUE"}, kind::file, {1}},
       {mon, {"--bind", "tcp://127.0.0.1:0", "--cert", "@VALUE"}, kind::file, {1}},
+      {mon, {"--connect", addr, "--plain", "@VALUE"}, kind::credentials, {1}},
+      {mon, {"--bind", "tcp://127.0.0.1:0", "--plain", "@VALUE"}, kind::credentials, {1}},
+      {mon, {"--connect", addr, "--metrics", "@VALUE"}, kind::metrics, {1}},
       {tun, {"@VALUE", "gateway"}, kind::tcp_address, {1}},
       {tun, {addr, "@VALUE"}, kind::word, {1}},
       {tun, {addr, "gateway", "-i", "@VALUE"}, kind::file, {1}},
@@ -127,6 +164,8 @@ std::vector<row> table() {
       {tun, {addr, "gateway", "--timeout", "@VALUE"}, kind::seconds, {1}},
       {tun, {addr, "gateway", "--connect-timeout", "@VALUE"}, kind::seconds, {1}},
       {tun, {addr, "gateway", "--local-port", "@VALUE"}, kind::port, {1}},
+      // Checked before the tunnel opens (it would otherwise fail to reach "gateway" first).
+      {tun, {addr, "gateway", "--metrics", "@VALUE"}, kind::metrics, {1}},
   };
 }
 
@@ -174,7 +213,7 @@ TEST_P(tool_input_test, every_bad_value_gets_one_clear_line_and_the_documented_s
   const std::string name = tool_name(r.tool);
   for (const value& v : bad_values(r.what)) {
     std::vector<std::string> argv{r.tool};
-    for (const auto& a : r.args) argv.push_back(a == "@VALUE" ? resolve(v.text) : a);
+    for (const auto& a : r.args) argv.push_back(resolve(a == "@VALUE" ? v.text : a));
     SCOPED_TRACE(v.name + ": " + testing::PrintToString(r.args));
     const auto started = std::chrono::steady_clock::now();
     const process_result result =
@@ -193,6 +232,7 @@ TEST_P(tool_input_test, every_bad_value_gets_one_clear_line_and_the_documented_s
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << result;
     EXPECT_LT(err.size(), 1000u) << "not one clear line: " << err.size() << " bytes";
     EXPECT_EQ(err.find("secret-file-content"), std::string::npos) << result;
+    EXPECT_EQ(err.find(secret), std::string::npos) << "a secret echoed: " << result;
     EXPECT_EQ(err.find("\xff"), std::string::npos) << "raw bytes on the terminal: " << result;
   }
 }
@@ -213,6 +253,50 @@ TEST(tool_input_secret_test, a_bad_option_beside_a_secret_never_echoes_it) {
       {ZMQ_TUNNEL_PATH, "tcp://127.0.0.1:5555", "gateway", "--password=" + secret}, 10s);
   EXPECT_EQ(t.exit_code, 1) << t;
   EXPECT_EQ(t.err.find(secret), std::string::npos) << t;
+}
+
+// What the tools read from standard input for a secret (zmq-tunnel --password-stdin and
+// --passphrase-stdin, zmq-cert public -): nothing, an empty line, a line longer than any secret,
+// /dev/zero. One clear line, exit 1, at once.
+TEST(tool_input_stdin_test, bad_secret_input_gets_one_clear_line_and_exit_1) {
+  zmqsec::testing::temp_dir dir;
+  const auto key = dir.write("key", "read only after the passphrase\n");
+  const std::vector<std::vector<std::string>> readers = {
+      {ZMQ_TUNNEL_PATH, "tcp://127.0.0.1:5555", "gateway", "--password-stdin"},
+      {ZMQ_TUNNEL_PATH, "tcp://127.0.0.1:5555", "gateway", "-i", key.string(),
+       "--passphrase-stdin"},
+      {ZMQ_CERT_PATH, "public", "-"},
+  };
+  struct input {
+    std::string name;
+    std::string text;  // "@/dev/zero": that file as standard input
+  };
+  const std::vector<input> inputs = {{"nothing", ""},
+                                     {"an empty line", "\n"},
+                                     {"a huge line", std::string(5000, 's') + secret},
+                                     {"/dev/zero", "@/dev/zero"}};
+  for (const auto& reader : readers) {
+    const std::string name = tool_name(reader.front());
+    for (const input& in : inputs) {
+      SCOPED_TRACE(name + " " + reader.back() + ": " + in.name);
+      std::vector<std::string> argv = reader;
+      if (in.text.starts_with('@')) {
+        argv.insert(argv.begin(), {"/bin/sh", "-c", "exec \"$0\" \"$@\" < " + in.text.substr(1)});
+      }
+      const auto started = std::chrono::steady_clock::now();
+      zmqsec::testing::process_options options;
+      options.input = in.text.starts_with('@') ? "" : in.text;
+      options.timeout = 10s;
+      const process_result r = zmqsec::testing::run_process(argv, options);
+      EXPECT_LT(std::chrono::steady_clock::now() - started, 3s) << r;
+      ASSERT_TRUE(r.exited()) << r;
+      EXPECT_EQ(r.exit_code, 1) << r;
+      EXPECT_EQ(r.out, "") << r;
+      EXPECT_TRUE(r.err.starts_with(name + ": ")) << r;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r;
+      EXPECT_EQ(r.err.find(secret), std::string::npos) << r;
+    }
+  }
 }
 
 }  // namespace

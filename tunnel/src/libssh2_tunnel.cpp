@@ -97,12 +97,10 @@ bool has_buffered_work(const connection& c, int block_directions) {
          libssh2_channel_window_write_ex(c.channel, nullptr) > 0;
 }
 
-// Overwrites the secrets of opt in place (explicit_bzero is not optimised away), then empties them.
+// Overwrites the secrets of opt in place, then empties them.
 void wipe_secrets(options& opt) noexcept {
-  for (std::string* secret : {&opt.password, &opt.passphrase}) {
-    ::explicit_bzero(secret->data(), secret->size());
-    secret->clear();
-  }
+  opt.password.wipe_and_clear();
+  opt.passphrase.wipe_and_clear();
 }
 
 uint16_t peer_port_of(int fd) {

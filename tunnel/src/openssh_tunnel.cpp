@@ -72,7 +72,7 @@ class askpass_dir {
   }
 
  private:
-  void write(const char* name, const std::string& text, mode_t mode) {
+  void write(const char* name, std::string_view text, mode_t mode) {
     auto file = path_ / name;
     unique_fd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
     if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {

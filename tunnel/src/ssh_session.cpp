@@ -59,7 +59,7 @@ std::string current_user() {
 void answer_prompts(const char*, int, const char*, int, int num_prompts,
                     const LIBSSH2_USERAUTH_KBDINT_PROMPT*,
                     LIBSSH2_USERAUTH_KBDINT_RESPONSE* responses, void** abstract) {
-  const auto* password = static_cast<const std::string*>(*abstract);
+  const auto* password = static_cast<const core::secret_string*>(*abstract);
   for (int i = 0; i < num_prompts && password != nullptr; ++i) {
     // libssh2 frees the responses with its allocator, which is malloc by default.
     responses[i].text = static_cast<char*>(std::malloc(password->size() + 1));
@@ -138,7 +138,7 @@ void authenticate(LIBSSH2_SESSION* s, const server_address& server, const option
     if (offers("keyboard-interactive") && !libssh2_userauth_authenticated(s)) {
       tried += "keyboard-interactive ";
       void** abstract = libssh2_session_abstract(s);
-      *abstract = const_cast<std::string*>(&opt.password);
+      *abstract = const_cast<core::secret_string*>(&opt.password);
       int rc = libssh2_userauth_keyboard_interactive_ex(
           s, user.c_str(), static_cast<unsigned>(user.size()), &answer_prompts);
       *abstract = nullptr;
@@ -202,13 +202,8 @@ ssh_session establish(const server_address& server, const options& opt) {
 }
 
 bool libssh2_can_log_in(const server_address& server, const options& opt) {
-  options without_password = opt;
-  ::explicit_bzero(without_password.password.data(), without_password.password.size());
-  without_password.password.clear();
-  struct wipe_on_exit {  // the copy holds the passphrase too
-    std::string& secret;
-    ~wipe_on_exit() { ::explicit_bzero(secret.data(), secret.size()); }
-  } wipe{without_password.passphrase};
+  options without_password = opt;  // its secrets are in secret memory, wiped when it goes
+  without_password.password.wipe_and_clear();
   try {
     ssh_session session = establish(server, without_password);
     return true;

@@ -1,42 +1,18 @@
-// Memory for secrets: wiped (sodium_memzero) before it is released.
+// Memory for secrets, under the names the certs module has always used for it: see
+// <zmqsec/core/secret_memory.hpp> (out of core dumps, locked when allowed, wiped).
 //
-//   zmqsec::certs::secret_string z85 = secret.z85();   // wiped when z85 goes away
-//
-// secret_string is a std::basic_string whose allocator wipes every buffer it releases, including
-// the ones left behind when the string grows. Z85 keys (40 characters) never fit the small-string
-// buffer, so their characters always live in wiped heap memory.
+//   zmqsec::certs::secret_string z85 = secret.z85();   // never in a core, wiped when z85 goes
 #pragma once
 
-#include <cstddef>
-#include <new>
-#include <string>
+#include <zmqsec/core/secret_memory.hpp>
 
 namespace zmqsec::certs {
 
-namespace detail {
-void secure_wipe(void* p, std::size_t n) noexcept;  // sodium_memzero
-}
-
-/// An allocator that wipes memory before returning it.
+/// An allocator of secret memory (out of core dumps, wiped before it is reused or released).
 template <class T>
-struct wiping_allocator {
-  using value_type = T;
-  wiping_allocator() noexcept = default;
-  template <class U>
-  wiping_allocator(const wiping_allocator<U>&) noexcept {}
-
-  T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
-  void deallocate(T* p, std::size_t n) noexcept {
-    detail::secure_wipe(p, n * sizeof(T));
-    std::allocator<T>{}.deallocate(p, n);
-  }
-  template <class U>
-  bool operator==(const wiping_allocator<U>&) const noexcept {
-    return true;
-  }
-};
+using wiping_allocator = core::secret_allocator<T>;
 
 /// A string for secret text (Z85 secret keys, passwords, secret certificate files).
-using secret_string = std::basic_string<char, std::char_traits<char>, wiping_allocator<char>>;
+using secret_string = core::secret_string;
 
 }  // namespace zmqsec::certs

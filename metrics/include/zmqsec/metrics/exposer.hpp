@@ -90,6 +90,10 @@ struct log_sink_counters {
   std::uint64_t subscribers = 0;  ///< subscription filters held by connected subscribers
 };
 
+/// Checks an exposer address ("HOST:PORT", "[V6]:PORT", port 0 to 65535) without listening:
+/// throws the zmqsec::error (invalid_argument) that exposer(address) would throw for its form.
+void check_address(std::string_view address);
+
 class exposer {
  public:
   /// Serves GET /metrics at address, "HOST:PORT" ("[::1]:PORT" for IPv6; port 0: a free one),

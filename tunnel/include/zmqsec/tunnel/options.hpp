@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include <zmqsec/core/secret_memory.hpp>
+
 namespace zmqsec::tunnel {
 
 /// What to do with a server key that known_hosts does not hold. A key that differs from the one
@@ -37,10 +39,12 @@ enum class backend {
 struct options {
   /// Private key file (OpenSSH or PEM format); empty: none (agent or password instead).
   std::filesystem::path keyfile;
-  /// Passphrase of keyfile, if it has one.
-  std::string passphrase;
-  /// Password for password or keyboard-interactive authentication; empty: not tried.
-  std::string password;
+  /// Passphrase of keyfile, if it has one. In secret memory (core/secret_memory.hpp): out of
+  /// core dumps, wiped; the tunnel wipes its own copy once logged in (unless it reconnects).
+  core::secret_string passphrase;
+  /// Password for password or keyboard-interactive authentication; empty: not tried. In secret
+  /// memory like the passphrase.
+  core::secret_string password;
   /// Offer the keys of the SSH agent at $SSH_AUTH_SOCK (libssh2, when no keyfile is given;
   /// openssh uses the agent as configured).
   bool use_agent = true;
