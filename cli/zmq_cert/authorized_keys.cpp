@@ -18,13 +18,6 @@
 namespace zmqsec::cli {
 namespace {
 
-std::string_view reason_alone(const certs::file_problem& problem) {
-  std::string_view reason = problem.reason;
-  const std::string prefix = problem.path.string() + ": ";
-  if (reason.starts_with(prefix)) reason.remove_prefix(prefix.size());
-  return reason;
-}
-
 // Writes text to out atomically: a temporary file beside it, then a rename.
 int write_atomically(const std::filesystem::path& out, const std::string& text) {
   std::filesystem::path temp = out;

@@ -14,14 +14,6 @@
 namespace zmqsec::cli {
 namespace {
 
-// file_problem::reason is the loader's message, which starts with the file name already.
-std::string_view reason_alone(const certs::file_problem& problem) {
-  std::string_view reason = problem.reason;
-  const std::string prefix = problem.path.string() + ": ";
-  if (reason.starts_with(prefix)) reason.remove_prefix(prefix.size());
-  return reason;
-}
-
 void print_json(const certs::certificate_folder& folder) {
   json certificates = json::array();
   for (const auto& [path, cert] : folder.certificates) {

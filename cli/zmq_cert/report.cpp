@@ -34,4 +34,11 @@ int fail(const std::filesystem::path& path, const std::system_error& e) {
   return exit_io_failure;
 }
 
+std::string_view reason_alone(const certs::file_problem& problem) {
+  std::string_view reason = problem.reason;
+  const std::string prefix = problem.path.string() + ": ";
+  if (reason.starts_with(prefix)) reason.remove_prefix(prefix.size());
+  return reason;
+}
+
 }  // namespace zmqsec::cli

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <system_error>
 
+#include <zmqsec/certs/certificate.hpp>
+
 namespace zmqsec::cli {
 
 inline constexpr int exit_success = 0;
@@ -29,5 +31,9 @@ int fail(const std::system_error& e);
 /// system call as "zmq-cert: PATH: <system message>" (the way cat and ls say it), rejected input
 /// with its own message, which names the file already.
 int fail(const std::filesystem::path& path, const std::system_error& e);
+
+/// A loader's problem without the file name its message starts with (file_problem::reason is
+/// the loader's message, which names the file already), for reports that name the file apart.
+std::string_view reason_alone(const certs::file_problem& problem);
 
 }  // namespace zmqsec::cli
