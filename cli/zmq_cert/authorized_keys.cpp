@@ -55,13 +55,8 @@ std::string file_name_of(const certs::public_key& key) {
 int run_authorized_keys_from_folder(const std::filesystem::path& dir,
                                     const std::filesystem::path& out) {
   certs::certificate_folder folder;
-  try {
-    folder = certs::load_certificates(dir);
-  } catch (const zmqsec::error& e) {
-    return fail(dir, e);
-  }
-  std::ranges::sort(folder.certificates, {}, [](const auto& entry) { return entry.first; });
-  int status = exit_success;
+  int status = load_sorted_certificates(dir, folder);
+  if (status != exit_success) return status;
   for (const auto& problem : folder.problems) {
     report_error(problem.path.string(), reason_alone(problem));
     status = exit_bad_input;

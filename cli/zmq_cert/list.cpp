@@ -43,14 +43,9 @@ void print_text(const certs::certificate_folder& folder) {
 
 int run_list(const std::filesystem::path& dir, bool as_json) {
   certs::certificate_folder folder;
-  try {
-    folder = certs::load_certificates(dir);
-  } catch (const zmqsec::error& e) {
-    return fail(dir, e);
+  if (const int status = load_sorted_certificates(dir, folder); status != exit_success) {
+    return status;
   }
-  // Directory order is arbitrary; sorted output can be compared and diffed.
-  std::ranges::sort(folder.certificates, {}, [](const auto& entry) { return entry.first; });
-  std::ranges::sort(folder.problems, {}, &certs::file_problem::path);
 
   if (as_json) {
     print_json(folder);

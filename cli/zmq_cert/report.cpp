@@ -1,5 +1,6 @@
 #include "report.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <string>
 
@@ -39,6 +40,17 @@ std::string_view reason_alone(const certs::file_problem& problem) {
   const std::string prefix = problem.path.string() + ": ";
   if (reason.starts_with(prefix)) reason.remove_prefix(prefix.size());
   return reason;
+}
+
+int load_sorted_certificates(const std::filesystem::path& dir, certs::certificate_folder& folder) {
+  try {
+    folder = certs::load_certificates(dir);
+  } catch (const zmqsec::error& e) {
+    return fail(dir, e);
+  }
+  std::ranges::sort(folder.certificates, {}, [](const auto& entry) { return entry.first; });
+  std::ranges::sort(folder.problems, {}, &certs::file_problem::path);
+  return exit_success;
 }
 
 }  // namespace zmqsec::cli

@@ -32,6 +32,12 @@ int fail(const std::system_error& e);
 /// with its own message, which names the file already.
 int fail(const std::filesystem::path& path, const std::system_error& e);
 
+/// Loads the public certificates of dir (certs::load_certificates) sorted by file name, and its
+/// problems by path: directory order is arbitrary, sorted output can be compared and diffed. A
+/// folder that cannot be read is reported as fail(dir, e) does, and its exit code returned;
+/// otherwise exit_success (the problems are the caller's to report).
+int load_sorted_certificates(const std::filesystem::path& dir, certs::certificate_folder& folder);
+
 /// A loader's problem without the file name its message starts with (file_problem::reason is
 /// the loader's message, which names the file already), for reports that name the file apart.
 std::string_view reason_alone(const certs::file_problem& problem);
