@@ -78,6 +78,7 @@ void policy_publisher::replace(policy_config config) {
   config.on_decision(make_observer_locked(config));
   config_ = std::move(config);
   stores_.clear();
+  file_store_sources_.clear();
   policy_file_.reset();  // a whole policy given in its place: the file no longer applies
   publish_locked();
 }
@@ -160,7 +161,8 @@ bool policy_publisher::reload() {
     }
     // The policy file names every password file and folder in force: reading it again reads
     // them all again (and replaces what configuring calls changed since).
-    if (file) return reload_policy_file(*file);
+    // Asked for (SIGHUP, say): every folder and key file is read anew, as when first loaded.
+    if (file) return reload_policy_file(*file, store_reuse::none);
   }
   std::vector<std::filesystem::path> files;
   std::vector<std::shared_ptr<certs::cert_store>> stores;
@@ -244,6 +246,9 @@ void policy_publisher::check_transport(const policy_config& next) const {
 
 void policy_publisher::forget_store_locked(std::string_view domain) {
   if (auto found = stores_.find(domain); found != stores_.end()) stores_.erase(found);
+  if (auto found = file_store_sources_.find(domain); found != file_store_sources_.end()) {
+    file_store_sources_.erase(found);
+  }
 }
 
 }  // namespace zmqsec::auth::detail

@@ -15,11 +15,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <spdlog/fwd.h>
 
 #include <zmqsec/auth/decision.hpp>
 #include <zmqsec/auth/policy.hpp>
+#include <zmqsec/auth/policy_file.hpp>
 #include <zmqsec/certs/cert_store.hpp>
 
 #include "handler_state.hpp"
@@ -79,9 +81,11 @@ class policy_publisher {
 
  private:
   struct loaded_policy;
-  loaded_policy read_policy_file(const std::filesystem::path& file) const;
+  /// Whether a reload keeps the stores of the folders and key files the file named before.
+  enum class store_reuse : bool { none, unchanged };
+  loaded_policy read_policy_file(const std::filesystem::path& file, store_reuse reuse) const;
   void install_policy_file(const std::filesystem::path& file, loaded_policy loaded);
-  bool reload_policy_file(const std::filesystem::path& file) noexcept;
+  bool reload_policy_file(const std::filesystem::path& file, store_reuse reuse) noexcept;
   std::shared_ptr<certs::cert_store> open_store(std::string_view domain,
                                                 const std::filesystem::path& path,
                                                 certs::cert_store_options options,
@@ -104,6 +108,10 @@ class policy_publisher {
   std::shared_ptr<spdlog::logger> logger_;
   std::shared_ptr<shared_log> log_;
   std::map<std::string, std::shared_ptr<certs::cert_store>, std::less<>> stores_;
+  // What the policy file named for the stores it opened (by domain): a reload that names the
+  // same folder or key file for a domain keeps that store, which follows its source live.
+  std::map<std::string, std::pair<policy_file_source::kind, std::filesystem::path>, std::less<>>
+      file_store_sources_;
   std::optional<std::filesystem::path> policy_file_;  // followed; forgotten by replace()
 
   // One policy file load at a time, from reading the file to publishing it (outside

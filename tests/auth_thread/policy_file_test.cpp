@@ -257,6 +257,36 @@ TEST_F(policy_file, a_bad_first_load_throws_and_changes_nothing) {
   EXPECT_EQ(auth_.stats().policy_loads, 0U);
 }
 
+// A rewrite that names the same folder keeps its store (it follows the folder already: a policy
+// edit must not read a large folder again); a folder named anew, and reload(), open it afresh.
+TEST_F(policy_file, a_rewrite_keeps_the_store_of_an_unchanged_folder) {
+  const std::string folder = "[domains.folder]\ncurve = { certificates = \"clients/\" }\n";
+  dir_.write("policy.toml", folder);
+  auth_.load_policy_file(dir_ / "policy.toml");
+  auth_.start();
+  const auto first = auth_.curve_store("folder");
+  ASSERT_NE(first, nullptr);
+
+  rewrite(folder + "[addresses]\ndeny = [\"127.0.0.9\"]\n");
+  EXPECT_EQ(auth_.curve_store("folder"), first);
+  EXPECT_ACCEPTED(curve(known_, "folder"));
+  EXPECT_REFUSED_WITH(400, curve(stranger_, "folder"));
+  zc::save_public_certificate(dir_ / "clients" / "stranger.key", stranger_.public_key);
+  for (auto seen = first->generation(); first->current()->size() < 2;) {
+    ASSERT_TRUE(first->wait_for_generation(++seen, patience)) << "the new certificate not seen";
+  }
+  EXPECT_ACCEPTED(curve(stranger_, "folder"));  // the kept store still follows its folder
+
+  std::filesystem::create_directories(dir_ / "others");
+  rewrite("[domains.folder]\ncurve = { certificates = \"others/\" }\n");
+  const auto second = auth_.curve_store("folder");
+  EXPECT_NE(second, first);
+  EXPECT_REFUSED_WITH(400, curve(known_, "folder"));
+
+  EXPECT_TRUE(auth_.reload());  // asked for: everything read anew
+  EXPECT_NE(auth_.curve_store("folder"), second);
+}
+
 TEST_F(policy_file, configuring_calls_last_until_the_next_load_and_reload_reads_it) {
   dir_.write("policy.toml", "[addresses]\nallow = [\"127.0.0.2\"]\n");
   auth_.load_policy_file(dir_ / "policy.toml");

@@ -155,8 +155,10 @@ class authenticator {
   /// same-size rewrite within one second too), a rename over it (an editor's save) or its
   /// removal and return makes the authenticator load it again, and the next handshake after that
   /// is decided by it. A file that cannot be read or is invalid keeps the policy in force; the
-  /// log says why (file:line:column) and stats().policy_reload_failures counts it. reload()
-  /// loads it again too. Configuring calls made after it change the policy in force until the
+  /// log says why (file:line:column) and stats().policy_reload_failures counts it. A rewrite
+  /// keeps the store of each certificate folder or authorized-keys file it names for the same
+  /// domain as before (the store follows its source already), so editing a rule does not read a
+  /// million keys again. reload() loads it again too, and reads every folder and key file anew. Configuring calls made after it change the policy in force until the
   /// file's next load, which replaces the whole policy with the file's again; replace() puts a
   /// policy in its place and stops following the file.
   authenticator& load_policy_file(const std::filesystem::path& file);
