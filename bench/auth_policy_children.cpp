@@ -26,10 +26,14 @@ namespace {
 namespace za = zmqsec::auth;
 
 /// The policy ours is configured with in code (measure_ours), as a policy file: the allow
-/// rules and the certificate folder for CURVE in every domain.
+/// rules and the certificate folder for CURVE in every domain. In a folder of its own, as an
+/// operator keeps one (/etc/app/policy.toml): the authenticator watches the file's folder, and
+/// /tmp itself sees every temporary file of the machine.
 std::filesystem::path write_policy_file(const child_task& task) {
-  const auto file = std::filesystem::temp_directory_path() /
-                    ("zmqsec-bench-policy-" + std::to_string(::getpid()) + ".toml");
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("zmqsec-bench-policy-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "policy.toml";
   std::ofstream out(file);
   out << "[addresses]\nallow = [";
   bool first = true;
@@ -65,7 +69,7 @@ figures measure_ours_file(const child_task& task) {
         return {};
       },
       false, &pairing);
-  std::filesystem::remove(file);
+  std::filesystem::remove_all(file.parent_path());
   return out;
 }
 

@@ -37,8 +37,9 @@ class publisher {
   /// take it now.
   void flush() noexcept;
 
-  /// Reads the subscribe requests that have reached an XPUB socket.
-  void read_subscriptions() noexcept;
+  /// Reads the subscribe requests that have reached an XPUB socket (the next periodic read is
+  /// due a millisecond after now).
+  void read_subscriptions(spdlog::log_clock::time_point now = spdlog::log_clock::now()) noexcept;
   /// True for an XPUB socket (every socket the sink makes), false for a caller's PUB socket.
   bool sees_subscriptions() const noexcept { return xpub_; }
   /// A file descriptor that becomes readable when the socket has something to handle (ZMQ_FD),
@@ -98,6 +99,7 @@ class publisher {
   std::string_view topic_view_;
   spdlog::memory_buf_t payload_buffer_;
   unsigned records_since_read_ = 0;
+  spdlog::log_clock::time_point next_read_{};  // read_subscriptions() is due at this record time
   unsigned refused_in_a_row_ = 0;
   core::utc_timestamp time_;  // the JSON payload's time, the date formatted once a second
 
