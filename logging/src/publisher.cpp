@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -42,8 +43,16 @@ void append_number(Buffer& out, std::uint64_t value) {
   out.append(text.data(), text.data() + text.size());
 }
 
-void append(spdlog::memory_buf_t& out, std::string_view text) {
-  out.append(text.data(), text.data() + text.size());
+// fmt's buffer append is a call and a loop per piece; a JSON record is a dozen short pieces into
+// a buffer that already has the room (it is reused), so those are a size check and a memcpy.
+inline void append(spdlog::memory_buf_t& out, std::string_view text) {
+  const std::size_t size = out.size();
+  if (size + text.size() > out.capacity()) {
+    out.append(text.data(), text.data() + text.size());
+    return;
+  }
+  out.resize(size + text.size());
+  std::memcpy(out.data() + size, text.data(), text.size());
 }
 
 }  // namespace
@@ -247,36 +256,35 @@ void publisher::build_payload(const spdlog::details::log_msg& msg, spdlog::level
     return;
   }
 
-  using core::append_json_name;
+  // The member names are literal JSON (plain ASCII): appended as they are, not escaped per record.
   using core::append_json_string;
   auto& out = payload_buffer_;
-  out.push_back('{');
-  append_json_name(out, "time", true);
+  append(out, R"({"time":)");
   append_json_time(out, msg.time);
-  append_json_name(out, "level");
+  append(out, R"(,"level":)");
   append_json_string(out, level_name(level));
-  append_json_name(out, "logger");
+  append(out, R"(,"logger":)");
   append_json_string(out, std::string_view(msg.logger_name.data(), msg.logger_name.size()));
-  append_json_name(out, "thread");
+  append(out, R"(,"thread":)");
   append_number(out, msg.thread_id);
-  append_json_name(out, "topic");
+  append(out, R"(,"topic":)");
   append_json_string(out, topic_view_);
-  append_json_name(out, "message");
+  append(out, R"(,"message":)");
   append_json_string(out, text);
   if (!msg.source.empty()) {
-    append_json_name(out, "file");
+    append(out, R"(,"file":)");
     append_json_string(out, msg.source.filename);
-    append_json_name(out, "line");
+    append(out, R"(,"line":)");
     append_number(out, static_cast<std::uint64_t>(std::max(msg.source.line, 0)));
-    append_json_name(out, "function");
+    append(out, R"(,"function":)");
     append_json_string(out, msg.source.funcname == nullptr ? "" : msg.source.funcname);
   }
   if (unreported_for_payload_ != 0) {
-    append_json_name(out, "dropped");
+    append(out, R"(,"dropped":)");
     append_number(out, unreported_for_payload_);
-    append_json_name(out, "dropped_from");
+    append(out, R"(,"dropped_from":)");
     append_json_time(out, first_unreported_);
-    append_json_name(out, "dropped_to");
+    append(out, R"(,"dropped_to":)");
     append_json_time(out, last_unreported_);
   }
   out.push_back('}');
