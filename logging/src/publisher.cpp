@@ -15,6 +15,7 @@
 #include <zmqsec/error.hpp>
 #include <zmqsec/logging/topic.hpp>
 
+#include "default_format.hpp"
 #include "send_thread.hpp"
 #include "sockets.hpp"
 
@@ -90,7 +91,7 @@ publisher::publisher(zmq::socket_t socket, pub_sink_config config)
 }
 
 void publisher::open(const pub_sink_config& config) {
-  for (auto& formatter : formatters_) formatter = std::make_unique<spdlog::pattern_formatter>();
+  for (auto& formatter : formatters_) formatter = formatter_for("%+");
   topic_.reserve(64);
   set_root_topic(root_topic_);
   apply_overflow(config);
@@ -379,6 +380,14 @@ void publisher::set_formatter(std::unique_ptr<spdlog::formatter> formatter) {
   if (!formatter) throw zmqsec::error(errc::invalid_argument, "pub_sink: no formatter");
   for (std::size_t i = 0; i + 1 < formatters_.size(); ++i) formatters_[i] = formatter->clone();
   formatters_.back() = std::move(formatter);
+}
+
+void publisher::set_pattern(const std::string& pattern) {
+  for (auto& formatter : formatters_) formatter = formatter_for(pattern);
+}
+
+void publisher::set_pattern(spdlog::level::level_enum level, const std::string& pattern) {
+  formatters_[level_index(level)] = formatter_for(pattern);
 }
 
 void publisher::set_formatter(spdlog::level::level_enum level,

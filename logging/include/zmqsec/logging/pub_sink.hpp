@@ -91,7 +91,8 @@ class pub_sink final : public spdlog::sinks::base_sink<Mutex> {
     publisher_.set_formatter(level, std::move(formatter));
   }
   void set_pattern(const std::string& pattern, spdlog::level::level_enum level) {
-    set_formatter(std::make_unique<spdlog::pattern_formatter>(pattern), level);
+    std::lock_guard<Mutex> lock(this->mutex_);
+    publisher_.set_pattern(level, pattern);
   }
 
   /// Formatted text or JSON from the next record on. Formatters set meanwhile are kept.
@@ -155,6 +156,7 @@ class pub_sink final : public spdlog::sinks::base_sink<Mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override { publisher_.publish(msg); }
   void flush_() override { publisher_.flush(); }
+  void set_pattern_(const std::string& pattern) override { publisher_.set_pattern(pattern); }
   void set_formatter_(std::unique_ptr<spdlog::formatter> formatter) override {
     publisher_.set_formatter(std::move(formatter));
   }

@@ -54,6 +54,10 @@ class publisher {
   /// such as a subscribe request; it may be polled without the lock.
   int notification_fd() const noexcept { return notification_fd_; }
 
+  /// A pattern for every level, or for one: spdlog's default "%+" gets the sink's own formatter
+  /// of that pattern (the same text, cheaper), any other spdlog's pattern_formatter.
+  void set_pattern(const std::string& pattern);
+  void set_pattern(spdlog::level::level_enum level, const std::string& pattern);
   void set_formatter(std::unique_ptr<spdlog::formatter> formatter);
   void set_formatter(spdlog::level::level_enum level, std::unique_ptr<spdlog::formatter> formatter);
   void set_root_topic(std::string root_topic);
