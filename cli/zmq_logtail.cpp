@@ -11,6 +11,7 @@
 // with its output flushed.
 #include <iostream>
 #include <optional>
+#include <string_view>
 
 #include <zmqsec/core/no_core_dumps.hpp>
 #include <zmqsec/core/text.hpp>
@@ -68,10 +69,16 @@ int tail(const options& opts, int stop_fd) {
       this_tool, stop_fd, {sub.socket().handle(), events.socket().handle()}, -1,
       [&]() -> std::optional<int> {
         while (auto e = events.receive(std::chrono::milliseconds(0))) status.report(*e);
-        while (auto r = sub.receive(std::chrono::milliseconds(0))) {
-          out.print(*r);
-          if (opts.count != 0 && ++printed == opts.count) return exit_success;
+        bool done = false;
+        while (!done && sub.receive_each(std::chrono::milliseconds(0),
+                                         [&](std::string_view topic, std::string_view payload) {
+                                           out.print(topic, payload);
+                                           done = opts.count != 0 && ++printed == opts.count;
+                                           return !done;
+                                         }) != 0) {
         }
+        out.flush();  // the socket has nothing more queued: show what came
+        if (done) return exit_success;
         return std::nullopt;
       });
 }

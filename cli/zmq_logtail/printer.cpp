@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include <zmqsec/core/text.hpp>
+#include <zmqsec/logging/topic.hpp>
 
 namespace zmqsec::logtail {
 namespace {
@@ -41,21 +42,38 @@ bool use_color(color_mode mode) {
   return ::isatty(STDOUT_FILENO) == 1;
 }
 
-void printer::print(const logging::record& r) {
+printer::~printer() {
+  try {
+    flush();
+  } catch (...) {  // a closed stdout at exit: nothing more to do
+  }
+}
+
+void printer::print(std::string_view topic, std::string_view payload) {
+  constexpr std::size_t block = 64 * 1024;
   if (json_) {
-    out_ << r.to_json() << '\n';
-    return;
-  }
-  // Topic and message come from the network: control characters (a terminal's escape
-  // sequences, line ends that would forge records) are shown escaped, UTF-8 kept.
-  const std::string topic = core::printable(r.topic);
-  const std::string_view color = color_ ? level_color(r.level) : std::string_view();
-  if (color.empty()) {
-    out_ << topic;
+    buffer_.append(
+        logging::record::from_frames(std::string(topic), std::string(payload)).to_json());
+    buffer_.push_back('\n');
   } else {
-    out_ << color << topic << reset;
+    // Topic and message come from the network: control characters (a terminal's escape
+    // sequences, line ends that would forge records) are shown escaped, UTF-8 kept.
+    const std::string_view color =
+        color_ ? level_color(logging::parse_topic(topic).level) : std::string_view();
+    buffer_.append(color);
+    core::append_printable(buffer_, topic);
+    if (!color.empty()) buffer_.append(reset);
+    buffer_.push_back(' ');
+    core::append_printable(buffer_, logging::without_line_end(payload));
+    buffer_.push_back('\n');
   }
-  out_ << ' ' << core::printable(r.message()) << '\n';
+  if (buffer_.size() >= block) flush();
+}
+
+void printer::flush() {
+  if (!buffer_.empty()) out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+  buffer_.clear();
+  out_.flush();
 }
 
 }  // namespace zmqsec::logtail

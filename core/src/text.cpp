@@ -1,9 +1,31 @@
 #include <zmqsec/core/text.hpp>
 
+#include <cstdint>
+#include <cstring>
 #include <ctime>
 
 namespace zmqsec::core {
 namespace {
+
+// How many bytes from the start of text are printable ASCII (0x20 to 0x7e), which a terminal shows
+// as they are: checked eight at a time, then byte by byte in the word that ends the run.
+std::size_t plain_ascii_run(std::string_view text) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, text.data() + i, 8);
+    const std::uint64_t low = (w - 0x20 * ones) & ~w;  // a byte below 0x20
+    const std::uint64_t del = ((w ^ (0x7f * ones)) - ones) & ~(w ^ (0x7f * ones));  // 0x7f
+    if (((low | del | w) & highs) != 0) break;
+  }
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c >= 0x7f) break;
+    ++i;
+  }
+  return i;
+}
 
 void append_hex_byte(std::string& out, unsigned char byte) {
   out += "\\x";
@@ -66,7 +88,18 @@ std::string escape_for_log(std::string_view text) {
 std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
+  append_printable(out, text);
+  return out;
+}
+
+void append_printable(std::string& out, std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
+    const std::size_t plain = plain_ascii_run(text.substr(i));
+    if (plain != 0) {
+      out.append(text.substr(i, plain));
+      i += plain;
+      continue;
+    }
     const std::size_t length = utf8_sequence_length(text.substr(i));
     if (length == 0) {
       append_hex_byte(out, static_cast<unsigned char>(text[i++]));
@@ -88,7 +121,6 @@ std::string printable(std::string_view text) {
     }
     i += length;
   }
-  return out;
 }
 
 std::string json_string(std::string_view text) {

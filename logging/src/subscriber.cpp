@@ -116,15 +116,32 @@ void subscriber::hand_over_frames() {
   target_->log(parse_topic(topic).level, spdlog::string_view_t(text.data(), text.size()));
 }
 
-std::size_t subscriber::dispatch(std::chrono::milliseconds timeout) {
-  if (!target_) throw zmqsec::error(errc::invalid_argument, "subscriber: no logger to dispatch to");
+// Receives the next record into the frames, waiting up to timeout; false if none came.
+bool subscriber::wait_for_frames(std::chrono::milliseconds timeout) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + timeout;
   while (!try_receive_frames()) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
-    if (left.count() <= 0) return 0;
+    if (left.count() <= 0) return false;
     wait_readable(socket_, -1, static_cast<long>(left.count()));
   }
+  return true;
+}
+
+std::size_t subscriber::receive_each(std::chrono::milliseconds timeout,
+                                     const frames_handler& handle) {
+  if (!wait_for_frames(timeout)) return 0;
+  std::size_t count = 0;
+  do {
+    ++count;
+    if (!handle(topic_frame_.to_string_view(), payload_frame_.to_string_view())) break;
+  } while (try_receive_frames());
+  return count;
+}
+
+std::size_t subscriber::dispatch(std::chrono::milliseconds timeout) {
+  if (!target_) throw zmqsec::error(errc::invalid_argument, "subscriber: no logger to dispatch to");
+  if (!wait_for_frames(timeout)) return 0;
   std::size_t count = 0;
   do {
     hand_over_frames();

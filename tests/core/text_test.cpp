@@ -53,6 +53,30 @@ TEST(text_test, json_string_finds_every_special_byte_at_every_position) {
   }
 }
 
+// Plain ASCII is copied in runs checked eight bytes at a time: what needs escaping is found
+// wherever it sits.
+TEST(text_test, printable_finds_every_byte_that_needs_care_at_every_position) {
+  const std::pair<std::string, std::string> specials[] = {{"\n", "\\n"},
+                                                          {"\t", "\\t"},
+                                                          {"\x1b", "\\x1b"},
+                                                          {"\x7f", "\\x7f"},
+                                                          {"\xff", "\\xff"},
+                                                          {"\xc2\x85", "\\u0085"},
+                                                          {"\xc3\xa9", "\xc3\xa9"},
+                                                          {std::string(1, '\0'), "\\x00"},
+                                                          {"~", "~"},
+                                                          {" ", " "}};
+  for (const auto& [raw, shown] : specials) {
+    for (std::size_t before = 0; before < 20; ++before) {
+      const std::string left(before, 'a'), right(11, 'z');
+      EXPECT_EQ(printable(left + raw + right), left + shown + right) << "at " << before;
+      std::string appended = "kept|";
+      append_printable(appended, left + raw + right);
+      EXPECT_EQ(appended, "kept|" + left + shown + right);
+    }
+  }
+}
+
 TEST(text_test, json_string_replaces_bytes_that_are_not_utf8) {
   EXPECT_EQ(json_string("a\xff"), "\"a\\ufffd\"");
   EXPECT_EQ(json_string("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // a surrogate

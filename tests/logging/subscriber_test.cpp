@@ -176,6 +176,51 @@ TEST(subscriber_test, messages_that_are_not_records_are_skipped_and_counted) {
   EXPECT_EQ(sub.skipped(), 2u);
 }
 
+TEST(subscriber_test, receive_each_hands_over_every_queued_record_until_told_to_stop) {
+  zmq::context_t context;
+  zmq::socket_t pub(context, zmq::socket_type::xpub);
+  pub.set(zmq::sockopt::linger, 0);
+  pub.bind(zmqsec::testing::any_loopback_port);
+  zl::subscriber sub({.connect = {pub.get(zmq::sockopt::last_endpoint)}});
+  zmq::message_t subscription;
+  ASSERT_TRUE(pub.recv(subscription));
+  for (const char* text : {"one\n", "two\n", "three\n", "four\n"}) {
+    pub.send(zmq::str_buffer("app.INFO"), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(std::string_view(text)), zmq::send_flags::none);
+  }
+  pub.send(zmq::str_buffer("not a record"), zmq::send_flags::none);
+  pub.send(zmq::str_buffer("app.ERROR"), zmq::send_flags::sndmore);
+  pub.send(zmq::str_buffer("five\n"), zmq::send_flags::none);
+
+  std::vector<std::string> seen;
+  const auto take_until_three = [&](std::string_view topic, std::string_view payload) {
+    seen.push_back(std::string(topic) + " " + std::string(payload));
+    return payload != "three\n";
+  };
+  // The first call waits for the first record, then takes what is queued behind it; whether all
+  // of it has arrived by then is libzmq's business, so the calls go on until three is seen.
+  std::size_t handed = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while ((seen.empty() || seen.back() != "app.INFO three\n") &&
+         std::chrono::steady_clock::now() < deadline) {
+    handed += sub.receive_each(1s, take_until_three);
+  }
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"app.INFO one\n", "app.INFO two\n", "app.INFO three\n"}));
+  EXPECT_EQ(handed, 3u);
+  seen.clear();
+  while (seen.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    sub.receive_each(1s, [&](std::string_view topic, std::string_view payload) {
+      seen.push_back(std::string(topic) + " " + std::string(payload));
+      return true;
+    });
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"app.INFO four\n", "app.ERROR five\n"}));
+  EXPECT_EQ(sub.skipped(), 1u);
+  EXPECT_EQ(sub.received(), 5u);
+  EXPECT_EQ(sub.receive_each(20ms, take_until_three), 0u);
+}
+
 TEST(subscriber_test, receive_and_dispatch_time_out_when_nothing_comes) {
   auto sink = bound_sink("quiet");
   collector_logger local;

@@ -30,6 +30,8 @@ std::string escape_for_log(std::string_view text);
 /// Text for a person at a terminal: valid UTF-8 is kept (names in any script stay readable);
 /// control characters become \n, \t, \xNN or \uNNNN, and bytes that are not UTF-8 \xNN.
 std::string printable(std::string_view text);
+/// printable(text), appended to out (for a reused buffer: plain ASCII is copied in runs).
+void append_printable(std::string& out, std::string_view text);
 
 /// Appends text as a quoted JSON string (RFC 8259) to out: a std::string, or any buffer with
 /// push_back(char) and append(const char*, const char*) (fmt's memory_buffer). Valid UTF-8 is

@@ -24,6 +24,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <zmq.hpp>
@@ -68,6 +69,14 @@ class subscriber {
   /// The next record, or nullopt if none arrives within timeout.
   std::optional<record> receive(std::chrono::milliseconds timeout);
 
+  /// What receive_each() hands over: a record's two frames, valid during the call. Returns
+  /// whether to go on with the records queued behind it.
+  using frames_handler = std::function<bool(std::string_view topic, std::string_view payload)>;
+  /// Waits up to timeout for a record, then hands handle its frames and those of every record
+  /// already queued behind it (until handle returns false), copying nothing; returns how many.
+  /// For readers that print or forward records at the stream's rate (zmq-logtail).
+  std::size_t receive_each(std::chrono::milliseconds timeout, const frames_handler& handle);
+
   /// Waits up to timeout for a record, then hands it and every record already queued behind it to
   /// the logger; returns how many. Throws zmqsec::error if there is no logger.
   std::size_t dispatch(std::chrono::milliseconds timeout);
@@ -86,6 +95,7 @@ class subscriber {
 
  private:
   bool try_receive_frames();
+  bool wait_for_frames(std::chrono::milliseconds timeout);
   std::optional<record> try_receive();
   void hand_over_frames();
 
