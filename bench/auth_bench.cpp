@@ -35,6 +35,7 @@
 //                     [--warmup 0.2]
 //                     [--czmq-folder 10000] [--cache DIR] [--python /usr/bin/python3]
 //                     [--zap-all-cpus] [--no-pyzmq] [--no-header] [--anchor-busy NS,...]
+//                     [--only KEY,...]   (run only these handlers: ours-100000, ours-file, ...)
 //
 // The row "decide() alone" is the decision without sockets (the same policy and requests, in
 // batches of 8 like the handler): what ours spends per request, warm and with 1 MiB read between
@@ -112,6 +113,7 @@ struct options {
   int pairs = 2;   // ours against its anchors, in pairs in the same child (0: separate children)
   int rounds = 3;  // ours-flat: rounds over every count
   std::vector<std::size_t> anchor_busy_ns;  // --anchor-busy: the always-200 with this much work
+  std::vector<std::string> only;  // --only: the handlers to run (keys: ours-100000, ours-file, ...)
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -725,6 +727,9 @@ int drive(const options& opt) {
   std::vector<handler> order;
   auto add = [&](std::string key, std::string kind, bool python, std::size_t n, bool handshakes,
                  double zap_seconds, int repeat) {
+    if (!opt.only.empty() && std::find(opt.only.begin(), opt.only.end(), key) == opt.only.end()) {
+      return;
+    }
     handler h;
     h.key = std::move(key);
     h.kind = std::move(kind);
@@ -865,6 +870,9 @@ command_line parse(int argc, char** argv) {
       cl.child.zap_one_cpu = value() != "0";
     } else if (a == "--anchor-busy") {
       opt.anchor_busy_ns = parse_counts(value());
+    } else if (a == "--only") {
+      std::stringstream keys(value());
+      for (std::string key; std::getline(keys, key, ',');) opt.only.push_back(key);
     } else if (a == "--busy-ns") {
       cl.child.busy_ns = std::stol(value());
     } else if (a == "--no-header") {
