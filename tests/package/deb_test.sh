@@ -11,10 +11,13 @@
 #      install: the same checks on the package extracted with `dpkg-deb -x` instead.
 # The temporary folder is removed either way.
 #
-#   deb_test.sh SOURCE_DIR CONSUMER_DIR GENERATOR CXX [JOBS]
+#   deb_test.sh SOURCE_DIR CONSUMER_DIR GENERATOR CXX [JOBS [BUILD_DIR]]
+# BUILD_DIR (emptied first) is where the fresh build goes; a fixed folder inside the source tree
+# lets ccache, whose base folder is the source tree, reuse the objects of an earlier run, even of
+# another clone. Without it, a temporary folder.
 set -euo pipefail
 
-source_dir=$1 consumer_dir=$2 generator=$3 cxx=$4 jobs=${5:-2}
+source_dir=$1 consumer_dir=$2 generator=$3 cxx=$4 jobs=${5:-2} fixed_build=${6:-}
 
 for tool in cmake cpack dpkg dpkg-deb dpkg-query dpkg-shlibdeps readelf file flock pkg-config; do
   if ! command -v "$tool" >/dev/null; then
@@ -25,6 +28,10 @@ done
 
 tmp=$(mktemp -d -t zmqsec-deb-XXXXXXXX)
 build=$tmp/build
+if [ -n "$fixed_build" ]; then
+  rm -rf "$fixed_build"
+  build=$fixed_build
+fi
 # For working on this script: ZMQSEC_DEB_TEST_BUILD names a build folder configured as below,
 # used (built, packaged) instead of a fresh one.
 reuse=${ZMQSEC_DEB_TEST_BUILD:-}
@@ -55,6 +62,7 @@ cleanup() {
     rm -f "$marker"
   fi
   rm -rf "$tmp"
+  [ -z "$fixed_build" ] || rm -rf "$fixed_build"
   exit $rc
 }
 trap cleanup EXIT
