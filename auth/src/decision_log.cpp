@@ -6,6 +6,9 @@
 
 #include <zmqsec/core/text.hpp>
 
+#include "throttle_step.hpp"
+#include "throttled_log.hpp"
+
 namespace zmqsec::auth::detail {
 
 namespace {
@@ -55,16 +58,35 @@ void log_decision(spdlog::logger& logger, const decision& d) {
              d.malformed ? " malformed" : "", skipped);
 }
 
+namespace {
+
+// A throttled refusal is logged unless throttled_log holds it back; the first one logged after
+// some were held back is preceded by their count.
+bool log_throttled(spdlog::logger& logger, throttled_log& limiter, const decision& d) {
+  std::uint64_t skipped = 0;
+  if (!limiter.should_log(d.address, skipped, throttled_log::clock::now())) return false;
+  if (skipped != 0) {
+    logger.warn("ZAP {} more throttled refusals from address=\"{}\" were not logged one by one",
+                skipped, escape_for_log(d.address));
+  }
+  return true;
+}
+
+}  // namespace
+
 decision_observer logging_observer(std::shared_ptr<spdlog::logger> logger, decision_observer user,
                                    decision_logging which) {
   if (which == decision_logging::none) logger.reset();
   if (!logger && !user) return {};
   const bool refusals_only = which == decision_logging::refusals;
-  return [logger = std::move(logger), user = std::move(user), refusals_only](const decision& d) {
+  auto limiter = std::make_shared<throttled_log>();
+  return [logger = std::move(logger), user = std::move(user), refusals_only,
+          limiter](const decision& d) {
     const bool accepted = d.outcome == zap_outcome::reply && d.status == zap_status::success;
     if (logger && !(refusals_only && accepted)) {
       try {
-        log_decision(*logger, d);
+        const bool throttled = d.outcome == zap_outcome::reply && d.reason == throttled_reason;
+        if (!throttled || log_throttled(*logger, *limiter, d)) log_decision(*logger, d);
       } catch (...) {  // logging never fails a decision
       }
     }
