@@ -125,8 +125,8 @@ class device {
   void pause();
   /// Forwards again; returns once the thread has resumed.
   void resume();
-  /// Stops forwarding for good and closes the sockets (lingering 0: what is queued is lost), so
-  /// the endpoints are free when it returns. Idempotent.
+  /// Stops forwarding for good and closes the sockets (lingering 0: what is queued is lost);
+  /// libzmq frees their endpoints a moment later, on its I/O thread. Idempotent.
   void terminate();
 
   /// The counters, read without stopping the thread (each one a moment apart).
