@@ -99,6 +99,7 @@ int serve(const options& opts, int stop_fd, int reload_fd) {
   for (const auto& endpoint : gateway.capture_endpoints()) {
     log.logger->info("capture at {}", endpoint);
   }
+  if (log.stream) log.logger->info("log stream at {}", log.stream->last_endpoint());
   cli::metrics_endpoint metrics(this_tool, opts.metrics);  // after what it exports
   metrics.add(auth);
   metrics.add(gateway, "zmq-gateway");
