@@ -13,7 +13,8 @@
 //   - records lost at the flat-out rate with the default policy (drop) and send HWM, and, when
 //     some were, the highest rate at which none is: the logger paced at falling rates;
 //   - the p99 time of one log call with a stalled subscriber and with one that keeps up, against
-//     no subscriber at all.
+//     no subscriber at all;
+//   - the same rates and p99 times with the sink's sender thread (pub_sink_config::send_thread).
 //
 //   zmqsec_bench_logging [--quick | --smoke] [--records N] [--pyzmq-records N] [--calls N]
 //                        [--repeat R] [--hwm N] [--python /usr/bin/python3] [--no-pyzmq]
@@ -69,6 +70,7 @@ struct results {
   std::vector<double> pub_waiting, pub, wire, json, json_wire, tcp, udp, subscriber, logtail, null,
       file, py;
   std::vector<double> lossless, p99_none, p99_stalled, p99_keeping;
+  std::vector<double> pub_thread, json_thread, p99_thread_none, p99_thread_keeping;
   std::vector<double> pub_lost, udp_lost;
   std::uint64_t json_lost = 0, py_lost = 0;  // reported on stderr
 };
@@ -101,6 +103,16 @@ void measure_streams(const options& opt, results& r, bool sink_first) {
       const auto f = pub_sink_rate(opt.records, zl::payload_format::json, opt.hwm, 0);
       r.json.push_back(f.rate);
       r.json_lost = std::max(r.json_lost, f.lost);
+    });
+    attempt("pub_sink send_thread", [&] {
+      r.pub_thread.push_back(pub_sink_rate(opt.records, zl::payload_format::formatted, opt.hwm, 0,
+                                           zl::overflow_policy::drop, true)
+                                 .rate);
+    });
+    attempt("pub_sink json send_thread", [&] {
+      r.json_thread.push_back(pub_sink_rate(opt.records, zl::payload_format::json, opt.hwm, 0,
+                                            zl::overflow_policy::drop, true)
+                                  .rate);
     });
   };
   const auto wire = [&] {
@@ -154,6 +166,11 @@ void measure(const options& opt, results& r) {
             [&] { r.p99_stalled.push_back(p99_log_call(opt.calls, audience::stalled)); });
     attempt("p99, subscriber keeping up",
             [&] { r.p99_keeping.push_back(p99_log_call(opt.calls, audience::keeping_up)); });
+    attempt("p99, send_thread, no subscriber",
+            [&] { r.p99_thread_none.push_back(p99_log_call(opt.calls, audience::none, true)); });
+    attempt("p99, send_thread, subscriber keeping up", [&] {
+      r.p99_thread_keeping.push_back(p99_log_call(opt.calls, audience::keeping_up, true));
+    });
     std::cerr << "zmqsec_bench_logging: pass " << pass + 1 << " records/s: pub " << last(r.pub)
               << " wire " << last(r.wire) << " (" << last(r.pub) / last(r.wire) << "x) json "
               << last(r.json) << " wire json " << last(r.json_wire) << " ("
@@ -163,7 +180,9 @@ void measure(const options& opt, results& r) {
               << last(r.subscriber) << " zmq-logtail " << last(r.logtail) << " null "
               << last(r.null) << " file " << last(r.file) << " pyzmq " << last(r.py)
               << "; p99 s none " << last(r.p99_none) << " stalled " << last(r.p99_stalled)
-              << " keeping up " << last(r.p99_keeping) << '\n';
+              << " keeping up " << last(r.p99_keeping) << "; send_thread: pub "
+              << last(r.pub_thread) << " json " << last(r.json_thread) << " p99 none "
+              << last(r.p99_thread_none) << " keeping up " << last(r.p99_thread_keeping) << '\n';
   }
 }
 
@@ -184,6 +203,9 @@ bool print(const options& opt, const results& r) {
   const double none = median(r.p99_none), stalled = median(r.p99_stalled);
   const double keeping = median(r.p99_keeping);
   const double pub_lost = median(r.pub_lost), udp_lost = median(r.udp_lost);
+  const double pub_thread = median(r.pub_thread), json_thread = median(r.json_thread);
+  const double thread_none = median(r.p99_thread_none);
+  const double thread_keeping = median(r.p99_thread_keeping);
   const std::string hwm = count_text(static_cast<std::uint64_t>(opt.hwm));
   const auto row = [](const std::string& what, const std::string& ours, const std::string& ref,
                       const std::string& theirs, double ratio, const std::string& goal = {}) {
@@ -197,6 +219,13 @@ bool print(const options& opt, const results& r) {
   row("JSON records/s, pub_sink + 1 SUB (tcp)", rate_or_dash(json),
       "libzmq alone, same JSON frames", rate_or_dash(json_wire), json / json_wire,
       zb::goal(std::isfinite(json / json_wire) && json / json_wire >= 0.9, ">= 0.9x"));
+  row("log records/s, send_thread + 1 SUB", rate_or_dash(pub_thread),
+      "libzmq alone, XPUB->SUB same frames", rate_or_dash(wire), pub_thread / wire,
+      zb::goal(std::isfinite(pub_thread / wire) && pub_thread / wire >= 0.9, ">= 0.9x"));
+  row("JSON records/s, send_thread + 1 SUB", rate_or_dash(json_thread),
+      "libzmq alone, same JSON frames", rate_or_dash(json_wire), json_thread / json_wire,
+      zb::goal(std::isfinite(json_thread / json_wire) && json_thread / json_wire >= 0.9,
+               ">= 0.9x"));
   row("  pub_sink (as above)", rate_or_dash(pub), "spdlog tcp_sink -> loopback reader",
       rate_or_dash(tcp), pub / tcp,
       zb::goal(std::isfinite(pub / tcp) && pub / tcp >= 1.5, ">= 1.5x"));
@@ -232,12 +261,21 @@ bool print(const options& opt, const results& r) {
   row("p99 log call, 1 SUB keeping up", seconds_or_dash(keeping), "p99 log call, no subscriber",
       seconds_or_dash(none), none / keeping,
       zb::goal(std::isfinite(none / keeping) && keeping <= 2 * none, "<= 2x"));
+  row("p99 log call, send_thread, 1 SUB keeping up", seconds_or_dash(thread_keeping),
+      "p99 log call, send_thread, no subscriber", seconds_or_dash(thread_none),
+      thread_none / thread_keeping,
+      zb::goal(std::isfinite(thread_none / thread_keeping) && thread_keeping <= 2 * thread_none,
+               "<= 2x"));
+  row("  the same", seconds_or_dash(thread_keeping), "p99 log call, no subscriber (as above)",
+      seconds_or_dash(none), none / thread_keeping,
+      zb::goal(std::isfinite(none / thread_keeping) && thread_keeping <= 2 * none, "<= 2x"));
 
   return std::isfinite(pub) && std::isfinite(wire) && std::isfinite(json) &&
          std::isfinite(json_wire) && std::isfinite(tcp) && std::isfinite(udp) &&
          std::isfinite(sub) && (opt.logtail.empty() || std::isfinite(tail)) &&
          std::isfinite(file) && std::isfinite(none) && std::isfinite(stalled) &&
-         std::isfinite(keeping) && (!opt.pyzmq || std::isfinite(py));
+         std::isfinite(keeping) && (!opt.pyzmq || std::isfinite(py)) && std::isfinite(pub_thread) &&
+         std::isfinite(json_thread) && std::isfinite(thread_none) && std::isfinite(thread_keeping);
 }
 
 [[noreturn]] void usage_error(const std::string& message) {

@@ -40,8 +40,10 @@ struct stream_figures {
 
 /// pub_sink with one SUB over tcp on 127.0.0.1: flat out (pace 0) or at most pace records a
 /// second.
+/// With send_thread, the sink's sender thread puts the records on the socket.
 stream_figures pub_sink_rate(std::uint64_t n, zl::payload_format payload, int hwm, double pace,
-                             zl::overflow_policy overflow = zl::overflow_policy::drop);
+                             zl::overflow_policy overflow = zl::overflow_policy::drop,
+                             bool send_thread = false);
 /// The highest rate at which every record arrives, within 15%, from a first guess.
 double lossless_rate(std::uint64_t n, int hwm, double first_guess);
 /// libzmq alone: the sink's two frames, preformatted once, blocking sends from an XPUB to the
@@ -51,8 +53,8 @@ double wire_rate(std::uint64_t n, zl::payload_format payload);
 stream_figures pubhandler_rate(const std::string& python, const fs::path& script, std::uint64_t n);
 
 enum class audience { none, stalled, keeping_up };
-/// The p99 time of one log call, in seconds.
-double p99_log_call(std::uint64_t calls, audience who);
+/// The p99 time of one log call, in seconds (with send_thread: a sink with a sender thread).
+double p99_log_call(std::uint64_t calls, audience who, bool send_thread = false);
 
 // ---- logging_peers.cpp ----
 

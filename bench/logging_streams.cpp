@@ -91,12 +91,13 @@ void log_records(spdlog::logger& log, std::uint64_t n) {
 // One pub_sink run of n records: flat out (pace 0) or at most `pace` records a second (the
 // producer sleeps when it is ahead, leaving the CPU to the subscriber).
 stream_figures pub_sink_rate(std::uint64_t n, zl::payload_format payload, int hwm, double pace,
-                             zl::overflow_policy overflow) {
+                             zl::overflow_policy overflow, bool send_thread) {
   auto sink = std::make_shared<zl::pub_sink_mt>(zl::pub_sink_config{.bind = {loopback},
                                                                     .root_topic = "bench",
                                                                     .payload = payload,
                                                                     .send_hwm = hwm,
-                                                                    .overflow = overflow});
+                                                                    .overflow = overflow,
+                                                                    .send_thread = send_thread});
   sink->set_pattern(pattern);
   spdlog::logger log("bench", sink);
   receiver sub(n, false, sink->last_endpoint());
@@ -122,7 +123,8 @@ stream_figures pub_sink_rate(std::uint64_t n, zl::payload_format payload, int hw
   // Received counts the sink's drop reports too; dropped() counts every record lost.
   f.lost = std::max<std::uint64_t>(sink->dropped(), n > received ? n - received : 0);
   std::cerr << "zmqsec_bench_logging: pub_sink"
-            << (payload == zl::payload_format::json ? " json" : "") << ", pace "
+            << (payload == zl::payload_format::json ? " json" : "")
+            << (send_thread ? " send_thread" : "") << ", pace "
             << (pace > 0 ? rate(pace) : "flat out") << ": " << n << " log calls in "
             << seconds_since(start, logged) << " s, received after " << seconds_since(start, last)
             << " s, " << f.lost << " lost\n";
@@ -221,9 +223,9 @@ void stall(spdlog::logger& log, zl::pub_sink_mt& sink) {
 
 }  // namespace
 
-double p99_log_call(std::uint64_t calls, audience who) {
+double p99_log_call(std::uint64_t calls, audience who, bool send_thread) {
   auto sink = std::make_shared<zl::pub_sink_mt>(
-      zl::pub_sink_config{.bind = {loopback}, .root_topic = "bench"});
+      zl::pub_sink_config{.bind = {loopback}, .root_topic = "bench", .send_thread = send_thread});
   sink->set_pattern(pattern);
   spdlog::logger log("bench", sink);
   zmq::context_t context;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -14,25 +15,11 @@
 #include <zmqsec/error.hpp>
 #include <zmqsec/logging/topic.hpp>
 
+#include "send_thread.hpp"
 #include "sockets.hpp"
 
 namespace zmqsec::logging::detail {
 namespace {
-
-// Subscribe requests wait in the XPUB socket until read. Reading them costs system calls (the
-// socket handles its commands: poll and getpid), so it is done once a millisecond by the records'
-// own time stamps (no clock read of ours), and at the latest every read_interval records: at a
-// million records a second that is one log call in a thousand, not one in 256 as it once was,
-// which put those calls in the 99th percentile of a log call's time (issue 17).
-constexpr unsigned read_interval = 65536;
-constexpr std::chrono::milliseconds read_period{1};
-
-// During a stall, every so many refused records the socket is made to handle its commands (a
-// system call); rarely enough that a log call stays as cheap as without subscribers.
-constexpr unsigned refresh_interval = 1024;
-
-// Sends are retried this often when a signal interrupts them.
-constexpr int interrupted_retries = 3;
 
 constexpr std::string_view component = "pub_sink";
 
@@ -56,8 +43,16 @@ void append_number(Buffer& out, std::uint64_t value) {
   out.append(text.data(), text.data() + text.size());
 }
 
-void append(spdlog::memory_buf_t& out, std::string_view text) {
-  out.append(text.data(), text.data() + text.size());
+// fmt's buffer append is a call and a loop per piece; a JSON record is a dozen short pieces into
+// a buffer that already has the room (it is reused), so those are a size check and a memcpy.
+inline void append(spdlog::memory_buf_t& out, std::string_view text) {
+  const std::size_t size = out.size();
+  if (size + text.size() > out.capacity()) {
+    out.append(text.data(), text.data() + text.size());
+    return;
+  }
+  out.resize(size + text.size());
+  std::memcpy(out.data() + size, text.data(), text.size());
 }
 
 }  // namespace
@@ -113,6 +108,21 @@ void publisher::open(const pub_sink_config& config) {
     throw socket_error(component, e, "cannot configure the socket");
   }
   bind_and_connect(socket_, component, config.bind, config.connect);
+  try {
+    last_endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    throw socket_error(component, e, "cannot read the endpoint");
+  }
+  outlet_.attach(socket_.handle(), xpub_, send_flags_);
+  if (config.send_thread) start_send_thread(config);
+}
+
+void publisher::start_send_thread(const pub_sink_config& config) {
+  if (config.send_queue_bytes == 0) {
+    throw zmqsec::error(errc::invalid_argument, "pub_sink: send_queue_bytes must not be 0");
+  }
+  sender_ = std::make_unique<send_thread>(outlet_, xpub_ ? notification_fd_ : -1,
+                                          config.send_queue_bytes, dropped_, config.linger);
 }
 
 // block_for: sends that wait up to the policy's time (ZMQ_SNDTIMEO) instead of DONTWAIT. Only
@@ -130,6 +140,7 @@ void publisher::apply_overflow(const pub_sink_config& config) {
     throw socket_error(component, e, "cannot configure the socket");
   }
   send_flags_ = 0;
+  overflow_wait_ = config.overflow.wait();
 }
 
 void publisher::set_root_topic(std::string root_topic) {
@@ -143,45 +154,78 @@ void publisher::set_root_topic(std::string root_topic) {
 publisher::~publisher() = default;
 
 void publisher::publish(const spdlog::details::log_msg& msg) noexcept {
-  if (++records_since_read_ >= read_interval || msg.time >= next_read_)
-    read_subscriptions(msg.time);
+  if (sender_) {
+    queue_for_sender(msg);
+    return;
+  }
+  if (outlet_.read_due(msg.time)) outlet_.read_subscriptions(msg.time);
   const auto level = static_cast<spdlog::level::level_enum>(level_index(msg.level));
+  if (!build_record(msg, level)) return;
+  const std::string_view payload(payload_buffer_.data(), payload_buffer_.size());
+  switch (outlet_.send_record(topic_view_, payload)) {
+    case outlet::sent::queued:
+      if (unreported_ != 0) report_drops(msg);
+      return;
+    case outlet::sent::full:
+      count_drop(msg, level, queue_full);
+      return;
+    case outlet::sent::failed:
+      count_drop(msg, level, send_failed);
+      return;
+  }
+}
+
+// The topic and payload of msg into the reused buffers; false (the record counted as dropped)
+// if formatting failed.
+bool publisher::build_record(const spdlog::details::log_msg& msg,
+                             spdlog::level::level_enum level) noexcept {
   try {
     std::string_view text(msg.payload.data(), msg.payload.size());
     std::string_view subtopic;
     if (subtopics_) std::tie(subtopic, text) = split_subtopic(text);
     build_topic(level, subtopic);
     build_payload(msg, level, text);
+    return true;
   } catch (...) {
     count_drop(msg, level, format_failed);
-    return;
+    return false;
   }
-  const std::string_view payload(payload_buffer_.data(), payload_buffer_.size());
-  sent result = send(topic_view_, payload);
-  // A queue looks full until the socket handles the word that its reader took records out, which
-  // send() does only about once a millisecond: before a record counts as dropped, that word is
-  // read and the send tried again. During a long stall only once in a while, not every record.
-  // (A send that waits, with block_for, handles that word itself.)
-  if (result == sent::full && send_flags_ == ZMQ_DONTWAIT &&
-      refused_in_a_row_ % refresh_interval == 0) {
-    read_subscriptions();
-    result = send(topic_view_, payload);
-  }
-  refused_in_a_row_ = result == sent::queued ? 0 : refused_in_a_row_ + 1;
-  switch (result) {
-    case sent::queued:
-      records_.store(records_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      bytes_.store(bytes_.load(std::memory_order_relaxed) + topic_.size() + payload.size(),
-                   std::memory_order_relaxed);
+}
+
+void publisher::queue_for_sender(const spdlog::details::log_msg& msg) noexcept {
+  if (sender_->has_drops()) absorb_sender_drops();
+  const auto level = static_cast<spdlog::level::level_enum>(level_index(msg.level));
+  if (!build_record(msg, level)) return;
+  const ring_entry entry{.topic = topic_view_,
+                         .payload = {payload_buffer_.data(), payload_buffer_.size()},
+                         .time_ns = msg.time.time_since_epoch().count(),
+                         .level = static_cast<std::uint32_t>(level)};
+  switch (sender_->queue(entry, overflow_wait_)) {
+    case record_ring::pushed::queued:
       if (unreported_ != 0) report_drops(msg);
       return;
-    case sent::full:
-      count_drop(msg, level, queue_full);
+    case record_ring::pushed::full:
+      count_drop(msg, level, sink_queue_full);
       return;
-    case sent::failed:
-      count_drop(msg, level, send_failed);
+    case record_ring::pushed::too_large:
+      count_drop(msg, level, larger_than_queue);
       return;
   }
+}
+
+// The sender thread's drops (already in dropped()) join those the stream has not been told of.
+void publisher::absorb_sender_drops() noexcept {
+  const unreported_drops taken = sender_->take_drops();
+  if (taken.count == 0) return;
+  const spdlog::log_clock::time_point from{spdlog::log_clock::duration(taken.from_ns)};
+  const spdlog::log_clock::time_point to{spdlog::log_clock::duration(taken.to_ns)};
+  if (unreported_ == 0 || from < first_unreported_) first_unreported_ = from;
+  if (unreported_ == 0 || to > last_unreported_) last_unreported_ = to;
+  unreported_ += taken.count;
+  unreported_level_ = std::max(
+      unreported_level_,
+      std::min(static_cast<spdlog::level::level_enum>(taken.level), spdlog::level::critical));
+  unreported_reasons_ |= taken.reasons;
 }
 
 void publisher::build_topic(spdlog::level::level_enum level, std::string_view subtopic) {
@@ -212,57 +256,38 @@ void publisher::build_payload(const spdlog::details::log_msg& msg, spdlog::level
     return;
   }
 
-  using core::append_json_name;
+  // The member names are literal JSON (plain ASCII): appended as they are, not escaped per record.
   using core::append_json_string;
   auto& out = payload_buffer_;
-  out.push_back('{');
-  append_json_name(out, "time", true);
+  append(out, R"({"time":)");
   append_json_time(out, msg.time);
-  append_json_name(out, "level");
+  append(out, R"(,"level":)");
   append_json_string(out, level_name(level));
-  append_json_name(out, "logger");
+  append(out, R"(,"logger":)");
   append_json_string(out, std::string_view(msg.logger_name.data(), msg.logger_name.size()));
-  append_json_name(out, "thread");
+  append(out, R"(,"thread":)");
   append_number(out, msg.thread_id);
-  append_json_name(out, "topic");
+  append(out, R"(,"topic":)");
   append_json_string(out, topic_view_);
-  append_json_name(out, "message");
+  append(out, R"(,"message":)");
   append_json_string(out, text);
   if (!msg.source.empty()) {
-    append_json_name(out, "file");
+    append(out, R"(,"file":)");
     append_json_string(out, msg.source.filename);
-    append_json_name(out, "line");
+    append(out, R"(,"line":)");
     append_number(out, static_cast<std::uint64_t>(std::max(msg.source.line, 0)));
-    append_json_name(out, "function");
+    append(out, R"(,"function":)");
     append_json_string(out, msg.source.funcname == nullptr ? "" : msg.source.funcname);
   }
   if (unreported_for_payload_ != 0) {
-    append_json_name(out, "dropped");
+    append(out, R"(,"dropped":)");
     append_number(out, unreported_for_payload_);
-    append_json_name(out, "dropped_from");
+    append(out, R"(,"dropped_from":)");
     append_json_time(out, first_unreported_);
-    append_json_name(out, "dropped_to");
+    append(out, R"(,"dropped_to":)");
     append_json_time(out, last_unreported_);
   }
   out.push_back('}');
-}
-
-publisher::sent publisher::send(std::string_view topic, std::string_view payload) noexcept {
-  void* socket = socket_.handle();
-  int retries = interrupted_retries;
-  // With block_for (send_flags_ 0), the first frame waits up to SNDTIMEO for room.
-  while (zmq_send(socket, topic.data(), topic.size(), ZMQ_SNDMORE | send_flags_) < 0) {
-    const int err = zmq_errno();
-    if (err == EAGAIN) return sent::full;
-    if (err != EINTR || --retries == 0) return sent::failed;
-  }
-  // The high-water mark counts whole messages and was checked for the first frame, so the second
-  // cannot meet a full queue; only a closing socket or context makes it fail.
-  retries = interrupted_retries;
-  while (zmq_send(socket, payload.data(), payload.size(), ZMQ_DONTWAIT) < 0) {
-    if (zmq_errno() != EINTR || --retries == 0) return sent::failed;
-  }
-  return sent::queued;
 }
 
 void publisher::count_drop(const spdlog::details::log_msg& msg, spdlog::level::level_enum level,
@@ -285,6 +310,8 @@ std::string publisher::drop_report_text() {
   const char* separator = " (";
   for (const auto& [reason, why] :
        {std::pair{queue_full, "a subscriber's queue was full"},
+        std::pair{sink_queue_full, "the sink's queue was full"},
+        std::pair{larger_than_queue, "a record was larger than half the sink's queue"},
         std::pair{send_failed, "sending failed"}, std::pair{format_failed, "formatting failed"}}) {
     if ((unreported_reasons_ & reason) == 0) continue;
     text.append(separator).append(why);
@@ -305,9 +332,7 @@ void publisher::report_drops(const spdlog::details::log_msg& msg) noexcept {
     unreported_for_payload_ = unreported_;
     build_payload(notice, level, text);
     unreported_for_payload_ = 0;
-    if (send(topic_view_, {payload_buffer_.data(), payload_buffer_.size()}) != sent::queued) {
-      return;
-    }
+    if (!deliver_report()) return;
     unreported_ = 0;
     unreported_level_ = spdlog::level::warn;
     unreported_reasons_ = 0;
@@ -316,32 +341,38 @@ void publisher::report_drops(const spdlog::details::log_msg& msg) noexcept {
   }
 }
 
+// The drop report now in the buffers: onto the socket, or into the sender's queue with what it
+// reports, so that the sender can hand those drops back if the socket refuses it.
+bool publisher::deliver_report() noexcept {
+  const std::string_view payload(payload_buffer_.data(), payload_buffer_.size());
+  if (!sender_) return outlet_.send_frames(topic_view_, payload) == outlet::sent::queued;
+  const ring_entry entry{.topic = topic_view_,
+                         .payload = payload,
+                         .time_ns = last_unreported_.time_since_epoch().count(),
+                         .level = static_cast<std::uint32_t>(unreported_level_),
+                         .reasons = unreported_reasons_,
+                         .reports = unreported_,
+                         .reported_from_ns = first_unreported_.time_since_epoch().count(),
+                         .reported_to_ns = last_unreported_.time_since_epoch().count()};
+  return sender_->queue(entry, std::chrono::milliseconds(0)) == record_ring::pushed::queued;
+}
+
 void publisher::flush() noexcept {
+  if (sender_) {
+    sender_->flush();
+    if (sender_->has_drops()) absorb_sender_drops();
+  }
   read_subscriptions();
   if (unreported_ == 0) return;
   const spdlog::details::log_msg now(spdlog::log_clock::now(), spdlog::source_loc{},
                                      spdlog::string_view_t(), unreported_level_,
                                      spdlog::string_view_t());
   report_drops(now);
+  if (sender_) sender_->flush();
 }
 
-// Receiving is also what makes the socket handle its pending commands (zmq_recv with DONTWAIT
-// does so whenever nothing is waiting), which publish() relies on.
 void publisher::read_subscriptions(spdlog::log_clock::time_point now) noexcept {
-  records_since_read_ = 0;
-  next_read_ = now + read_period;
-  if (!xpub_) return;
-  zmq_msg_t message;
-  zmq_msg_init(&message);
-  while (zmq_msg_recv(&message, socket_.handle(), ZMQ_DONTWAIT) >= 0) {
-    const auto* data = static_cast<const unsigned char*>(zmq_msg_data(&message));
-    if (zmq_msg_size(&message) > 0 && data[0] == 1) {
-      subscriptions_.fetch_add(1, std::memory_order_relaxed);
-    } else if (zmq_msg_size(&message) > 0 && data[0] == 0) {
-      unsubscriptions_.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
-  zmq_msg_close(&message);
+  if (!sender_) outlet_.read_subscriptions(now);
 }
 
 void publisher::set_formatter(std::unique_ptr<spdlog::formatter> formatter) {
@@ -354,10 +385,6 @@ void publisher::set_formatter(spdlog::level::level_enum level,
                               std::unique_ptr<spdlog::formatter> formatter) {
   if (!formatter) throw zmqsec::error(errc::invalid_argument, "pub_sink: no formatter");
   formatters_[level_index(level)] = std::move(formatter);
-}
-
-std::string publisher::last_endpoint() const {
-  return socket_.get(zmq::sockopt::last_endpoint);
 }
 
 }  // namespace zmqsec::logging::detail

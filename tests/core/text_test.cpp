@@ -1,5 +1,6 @@
 #include <chrono>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <zmqsec/core/text.hpp>
@@ -30,6 +31,26 @@ TEST(text_test, json_string_passes_utf8_through_and_escapes_controls) {
   EXPECT_EQ(json_string("\xf0\x9f\x94\x92 lock"), "\"\xf0\x9f\x94\x92 lock\"");
   EXPECT_EQ(json_string("q\"b\\n\n\r\t\x01"), "\"q\\\"b\\\\n\\n\\r\\t\\u0001\"");
   EXPECT_EQ(json_string(std::string("a\0b", 3)), "\"a\\u0000b\"");
+}
+
+// Plain text is skipped eight bytes at a time: a byte that needs care is found wherever it sits in
+// a word, and in whichever word.
+TEST(text_test, json_string_finds_every_special_byte_at_every_position) {
+  const std::pair<std::string, std::string> specials[] = {{"\"", "\\\""},
+                                                          {"\\", "\\\\"},
+                                                          {"\n", "\\n"},
+                                                          {std::string(1, '\0'), "\\u0000"},
+                                                          {"\x1f", "\\u001f"},
+                                                          {"\xff", "\\ufffd"},
+                                                          {"\xc3\xa9", "\xc3\xa9"},
+                                                          {"\x7f", "\x7f"}};
+  for (const auto& [raw, escaped] : specials) {
+    for (std::size_t before = 0; before < 20; ++before) {
+      const std::string left(before, 'a'), right(11, 'z');
+      EXPECT_EQ(json_string(left + raw + right), '"' + left + escaped + right + '"')
+          << "at " << before << ": " << escaped;
+    }
+  }
 }
 
 TEST(text_test, json_string_replaces_bytes_that_are_not_utf8) {

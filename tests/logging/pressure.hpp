@@ -21,6 +21,7 @@
 #include <zmq.hpp>
 #include <zmqsec/logging.hpp>
 
+#include "../support/wait_until.hpp"
 #include "log_stream.hpp"
 
 namespace zmqsec::testing {
@@ -160,5 +161,24 @@ class record_counter {
   std::string last_payload_;
   std::jthread thread_;  // last: stops and joins before the rest goes
 };
+
+// Flushes the sink until the reader has every record logged or counted as dropped and every drop
+// reported (flush() sends a report the queue could not take when the drops happened).
+inline ::testing::AssertionResult all_accounted_for(zl::pub_sink_mt& sink, record_counter& reader,
+                                                    std::uint64_t logged) {
+  const bool settled = wait_until(
+      [&] {
+        sink.flush();
+        return reader.records() + sink.dropped() >= logged && reader.reported() >= sink.dropped();
+      },
+      std::chrono::seconds(120));
+  if (settled && reader.records() + sink.dropped() == logged &&
+      reader.reported() == sink.dropped()) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << "logged " << logged << ", received " << reader.records() << ", dropped "
+         << sink.dropped() << ", reported " << reader.reported();
+}
 
 }  // namespace zmqsec::testing

@@ -19,6 +19,7 @@
 #include "pressure.hpp"
 
 namespace zl = zmqsec::logging;
+using zmqsec::testing::all_accounted_for;
 using zmqsec::testing::any_loopback_port;
 using zmqsec::testing::frames;
 using zmqsec::testing::kilobyte;
@@ -36,25 +37,6 @@ std::shared_ptr<zl::pub_sink_mt> sink_with(zl::overflow_policy overflow, int sen
       .bind = {any_loopback_port}, .payload = payload, .send_hwm = send_hwm, .overflow = overflow});
   sink->set_pattern("%v");
   return sink;
-}
-
-// Flushes the sink until the reader has every record logged or counted as dropped and every drop
-// reported (flush() sends a report the queue could not take when the drops happened).
-::testing::AssertionResult all_accounted_for(zl::pub_sink_mt& sink, record_counter& reader,
-                                             std::uint64_t logged) {
-  const bool settled = wait_until(
-      [&] {
-        sink.flush();
-        return reader.records() + sink.dropped() >= logged && reader.reported() >= sink.dropped();
-      },
-      120s);
-  if (settled && reader.records() + sink.dropped() == logged &&
-      reader.reported() == sink.dropped()) {
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure()
-         << "logged " << logged << ", received " << reader.records() << ", dropped "
-         << sink.dropped() << ", reported " << reader.reported();
 }
 
 // "dropped 3 records in 0.000210 s from 2026-12-02T10:04:05.123456Z to 2026-12-02T10:04:05.123666Z

@@ -142,16 +142,15 @@ class pub_sink final : public spdlog::sinks::base_sink<Mutex> {
       if (left.count() <= 0) return false;
       // Without the lock, so that logging goes on. A log call may handle the socket's news first
       // and leave the descriptor quiet: hence the slices.
+      // A sender thread reads the socket itself (the descriptor may stay quiet here): short slices.
+      const std::int64_t slice = publisher_.sends_from_thread() ? 1 : 10;
       pollfd item{publisher_.notification_fd(), POLLIN, 0};
-      ::poll(&item, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 10)));
+      ::poll(&item, 1, static_cast<int>(std::min<std::int64_t>(left.count(), slice)));
     }
   }
 
   /// The endpoint the socket bound or connected last, with the port a "*" stood for.
-  std::string last_endpoint() {
-    std::lock_guard<Mutex> lock(this->mutex_);
-    return publisher_.last_endpoint();
-  }
+  std::string last_endpoint() const { return publisher_.last_endpoint(); }
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override { publisher_.publish(msg); }

@@ -1,6 +1,8 @@
 // The part of pub_sink that does not depend on its mutex: the socket, the topic and payload of
 // each record, and the drop accounting. Every member except the counters (dropped(),
-// subscriptions(), records() ...) expects the caller to hold the sink's lock.
+// subscriptions(), records() ...) expects the caller to hold the sink's lock. The frames go onto
+// the socket through the outlet: from the log call itself, or (pub_sink_config::send_thread) from
+// the sender thread, which then alone uses the socket.
 #pragma once
 
 #include <spdlog/common.h>
@@ -18,9 +20,13 @@
 
 #include <zmq.hpp>
 #include <zmqsec/core/text.hpp>
+#include <zmqsec/logging/detail/outlet.hpp>
 #include <zmqsec/logging/pub_sink_config.hpp>
 
 namespace zmqsec::logging::detail {
+
+class send_thread;
+struct unreported_drops;
 
 class publisher {
  public:
@@ -34,12 +40,14 @@ class publisher {
   void publish(const spdlog::details::log_msg& msg) noexcept;
 
   /// Reads the subscribe requests, and sends the report of drops not yet reported, if the queues
-  /// take it now.
+  /// take it now. With a sender thread, first waits until it has sent what is queued.
   void flush() noexcept;
 
   /// Reads the subscribe requests that have reached an XPUB socket (the next periodic read is
-  /// due a millisecond after now).
+  /// due a millisecond after now). With a sender thread, which reads them itself, nothing.
   void read_subscriptions(spdlog::log_clock::time_point now = spdlog::log_clock::now()) noexcept;
+  /// Whether a sender thread puts the records on the socket.
+  bool sends_from_thread() const noexcept { return sender_ != nullptr; }
   /// True for an XPUB socket (every socket the sink makes), false for a caller's PUB socket.
   bool sees_subscriptions() const noexcept { return xpub_; }
   /// A file descriptor that becomes readable when the socket has something to handle (ZMQ_FD),
@@ -52,25 +60,23 @@ class publisher {
   const std::string& root_topic() const noexcept { return root_topic_; }
   void set_payload_format(payload_format payload) noexcept { payload_ = payload; }
   payload_format payload() const noexcept { return payload_; }
-  std::string last_endpoint() const;
+  /// The endpoint bound or connected last (kept from the start: the sink binds nothing later).
+  const std::string& last_endpoint() const noexcept { return last_endpoint_; }
 
   std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
-  std::uint64_t subscriptions() const noexcept {
-    return subscriptions_.load(std::memory_order_relaxed);
-  }
-  std::uint64_t unsubscriptions() const noexcept {
-    return unsubscriptions_.load(std::memory_order_relaxed);
-  }
-  std::uint64_t records() const noexcept { return records_.load(std::memory_order_relaxed); }
-  std::uint64_t bytes() const noexcept { return bytes_.load(std::memory_order_relaxed); }
+  std::uint64_t subscriptions() const noexcept { return outlet_.subscriptions(); }
+  std::uint64_t unsubscriptions() const noexcept { return outlet_.unsubscriptions(); }
+  std::uint64_t records() const noexcept { return outlet_.records(); }
+  std::uint64_t bytes() const noexcept { return outlet_.bytes(); }
 
  private:
-  enum drop_reason : unsigned { queue_full = 1, send_failed = 2, format_failed = 4 };
-  enum class sent { queued, full, failed };
-
   void open(const pub_sink_config& config);
-  sent send(std::string_view topic, std::string_view payload) noexcept;
   void apply_overflow(const pub_sink_config& config);
+  void start_send_thread(const pub_sink_config& config);
+  void queue_for_sender(const spdlog::details::log_msg& msg) noexcept;
+  bool build_record(const spdlog::details::log_msg& msg, spdlog::level::level_enum level) noexcept;
+  void absorb_sender_drops() noexcept;
+  bool deliver_report() noexcept;
   void build_topic(spdlog::level::level_enum level, std::string_view subtopic);
   void build_payload(const spdlog::details::log_msg& msg, spdlog::level::level_enum level,
                      std::string_view text);
@@ -87,6 +93,8 @@ class publisher {
   bool subtopics_ = true;
   payload_format payload_ = payload_format::formatted;
   int send_flags_ = ZMQ_DONTWAIT;  // 0 with overflow_policy::block_for: the socket's SNDTIMEO
+  std::chrono::milliseconds overflow_wait_{0};
+  std::string last_endpoint_;
   std::string root_topic_;
   // The topic of each level without a subtopic, made when the root topic is set: most records
   // have none, and their topic is then not built again.
@@ -98,9 +106,6 @@ class publisher {
   std::string topic_;
   std::string_view topic_view_;
   spdlog::memory_buf_t payload_buffer_;
-  unsigned records_since_read_ = 0;
-  spdlog::log_clock::time_point next_read_{};  // read_subscriptions() is due at this record time
-  unsigned refused_in_a_row_ = 0;
   core::utc_timestamp time_;  // the JSON payload's time, the date formatted once a second
 
   // Drops not yet reported on the stream, the highest level among them and why they happened.
@@ -112,11 +117,8 @@ class publisher {
   std::uint64_t unreported_for_payload_ = 0;  // set while the JSON of a drop report is built
 
   std::atomic<std::uint64_t> dropped_{0};
-  std::atomic<std::uint64_t> subscriptions_{0};
-  std::atomic<std::uint64_t> unsubscriptions_{0};
-  // Written under the sink's lock (a load and a store), read from any thread.
-  std::atomic<std::uint64_t> records_{0};
-  std::atomic<std::uint64_t> bytes_{0};
+  outlet outlet_;
+  std::unique_ptr<send_thread> sender_;  // last: stopped before anything it uses goes
 };
 
 }  // namespace zmqsec::logging::detail
