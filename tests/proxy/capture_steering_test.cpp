@@ -199,3 +199,18 @@ TEST(proxy_hold, a_message_waits_for_a_back_side_without_peers_instead_of_being_
   gateway.pause();
   gateway.resume();
 }
+
+TEST(proxy_failure, a_context_shut_down_under_the_device_ends_it_with_a_failure) {
+  zmq::context_t context(1);
+  zp::device gateway({.pattern = zp::pattern::pull_push,
+                      .front = open_on_loopback(),
+                      .back = open_on_loopback(),
+                      .context = &context});
+
+  context.shutdown();
+
+  ASSERT_TRUE(zmqsec::testing::wait_until([&] { return !gateway.running(); }));
+  EXPECT_NE(gateway.failure(), nullptr);
+  EXPECT_FALSE(gateway.statistics().running);
+  gateway.pause();  // returns at once: the thread has ended
+}
