@@ -174,3 +174,41 @@ TEST_F(gateway_tool, an_endpoint_in_use_is_bad_input) {
   EXPECT_NE(r.err.find("Address already in use"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(taken), std::string::npos) << r.err;
 }
+
+#if ZMQSEC_GATEWAY_METRICS
+TEST_F(gateway_tool, serves_its_decisions_and_messages_as_metrics) {
+  auto service = pyzmq_peer::service("rep", "@tcp://127.0.0.1:*", 2);
+  auto argv = args(service.endpoint());
+  argv.insert(argv.end(), {"--metrics", "127.0.0.1:0"});
+  child_process gateway(argv);
+  const std::string front = front_of(gateway);
+  ASSERT_FALSE(front.empty()) << gateway.error_output_so_far();
+  ASSERT_TRUE(gateway.wait_for_error_output("/metrics\n", 10s)) << gateway.error_output_so_far();
+  const std::string& err = gateway.error_output_so_far();
+  const auto at = err.find("metrics at ") + 11;
+  const std::string url = err.substr(at, err.find('\n', at) - at);
+  ASSERT_EQ(pyzmq_peer::run_client("req", front, 2, 10s, keys_of(alice_)).out, "ok 2\n");
+  ASSERT_EQ(pyzmq_peer::run_client("req", front, 1, 1500ms, keys_of(bob_)).out, "timeout\n");
+
+  const auto scrape = run_process(
+      {ZMQSEC_PROXY_PYTHON, "-I", "-c",
+       "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], "
+       "timeout=5).read().decode())",
+       url},
+      10s);
+
+  ASSERT_EQ(scrape.exit_code, 0) << scrape;
+  EXPECT_NE(
+      scrape.out.find(R"(zmqsec_proxy_sent_messages_total{proxy="zmq-gateway",side="back"} 2)"),
+      std::string::npos)
+      << scrape.out;
+  EXPECT_NE(scrape.out.find(R"(domain="gateway",mechanism="CURVE",status="400"} 1)"),
+            std::string::npos)
+      << scrape.out;
+  EXPECT_NE(scrape.out.find(R"(domain="gateway",mechanism="CURVE",status="200"} 1)"),
+            std::string::npos)
+      << scrape.out;
+  gateway.send_signal(SIGTERM);
+  EXPECT_EQ(gateway.wait(10s).exit_code, 0);
+}
+#endif
