@@ -30,6 +30,7 @@ struct direction {
 
   zmq::socket_t* from;
   zmq::socket_t* to;
+  bool from_router = false;  // set by the forwarder
   side_counts* from_counts;
   side_counts* to_counts;
   zmq::const_buffer prefix;      // the capture frame that names the direction
@@ -61,7 +62,9 @@ class forwarder {
              nullptr},
         front_reads_(front_reads),
         back_reads_(back_reads),
-        capture_(s.capture.handle() != nullptr) {}
+        capture_(s.capture.handle() != nullptr) {
+    in_.from_router = s.front.get(zmq::sockopt::type) == ZMQ_ROUTER;
+  }
 
   void run(const core::stop_view& stop) {
     zmq_pollitem_t items[4] = {{nullptr, stop.fd(), ZMQ_POLLIN, 0},
@@ -121,6 +124,15 @@ class forwarder {
   bool move_one(direction& d) {
     zmq::message_t frame;
     if (!d.from->recv(frame, zmq::recv_flags::dontwait)) return false;
+    // A ROUTER puts the peer's routing id first, a frame without the connection's metadata: the
+    // filter judges the first frame the peer sent.
+    zmq::message_t envelope;
+    bool enveloped = false;
+    if (d.filter != nullptr && d.from_router && frame.more()) {
+      envelope = std::move(frame);
+      enveloped = true;
+      next_frame(d, frame);
+    }
     if (d.filter != nullptr && !(*d.filter)(frame)) {
       discard_rest(d, frame);
       ++counts_.filtered;
@@ -128,15 +140,12 @@ class forwarder {
     }
     if (capture_) capture_send(d.prefix.data(), d.prefix.size(), true);
     std::uint64_t bytes = 0;
+    if (enveloped) forward_frame(d, envelope, true, bytes);
     for (;;) {
       const bool more = frame.more();
-      bytes += frame.size();
-      if (capture_) capture_copy(frame, more);
-      send_or_hold(d, frame, more);
+      forward_frame(d, frame, more, bytes);
       if (!more) break;
-      if (!d.from->recv(frame, zmq::recv_flags::dontwait)) {
-        throw zmqsec::error(errc::invalid_argument, "proxy: a multipart message ended early");
-      }
+      next_frame(d, frame);
     }
     if (capture_) ++counts_.captured;
     ++d.from_counts->messages_received;
@@ -148,6 +157,20 @@ class forwarder {
       d.to_counts->bytes_sent += bytes;
     }
     return true;
+  }
+
+  // The rest of a multipart message is there as soon as its first frame is (libzmq delivers
+  // messages whole).
+  static void next_frame(direction& d, zmq::message_t& frame) {
+    if (!d.from->recv(frame, zmq::recv_flags::dontwait)) {
+      throw zmqsec::error(errc::invalid_argument, "proxy: a multipart message ended early");
+    }
+  }
+
+  void forward_frame(direction& d, zmq::message_t& frame, bool more, std::uint64_t& bytes) {
+    bytes += frame.size();
+    if (capture_) capture_copy(frame, more);
+    send_or_hold(d, frame, more);
   }
 
   void send_or_hold(direction& d, zmq::message_t& frame, bool more) {

@@ -49,12 +49,13 @@ class curve_front : public ::testing::Test {
     auth_.start();
   }
 
-  zp::device start_gateway(const std::string& service) {
+  zp::device start_gateway(const std::string& service, zp::message_filter filter = {}) {
     return zp::device(
         {.pattern = zp::pattern::router_dealer,
          .front = {.bind = {"tcp://127.0.0.1:*"},
                    .security = zp::side_security::curve_server(certificate_of(server_), "gateway")},
          .back = {.connect = {service}, .security = zp::side_security::null_client()},
+         .front_filter = std::move(filter),
          .context = &context_});
   }
 
@@ -110,6 +111,30 @@ TEST_F(curve_front, a_policy_file_rewritten_while_traffic_flows_decides_the_next
   EXPECT_EQ(bob.out, "ok 3\n") << bob;
   EXPECT_EQ(alice_again.out, "timeout\n") << "a new connection of alice is refused";
   EXPECT_EQ(alice_done.out, "ok 300\n") << "without revocation, alice's session goes on";
+}
+
+TEST_F(curve_front, the_front_filter_sees_who_sent_each_message_and_can_cut_a_client_off) {
+  const std::uint64_t before = auth_.generation();
+  dir_.write("policy.toml", "[domains.gateway]\ncurve = { keys = [\"" + alice_.public_key.z85() +
+                                "\", \"" + bob_.public_key.z85() + "\"] }\n");
+  ASSERT_TRUE(auth_.wait_for_generation(before + 1, 10s));
+  auto service = pyzmq_peer::service("rep", "@tcp://127.0.0.1:*", 2);
+  // What a revocation guard does: the User-Id the authenticator gave the connection (CURVE: the
+  // client's key) is on every frame, the ROUTER's routing id frame included.
+  const std::string revoked = bob_.public_key.z85();
+  zp::device gateway = start_gateway(service.endpoint(), [revoked](zmq::message_t& first) {
+    const char* user = zmq_msg_gets(first.handle(), "User-Id");
+    return user != nullptr && revoked != user;
+  });
+  const std::string front = gateway.front_endpoints().at(0);
+
+  const auto alice = pyzmq_peer::run_client("req", front, 2, 10s, keys_of(alice_));
+  const auto bob = pyzmq_peer::run_client("req", front, 1, 1500ms, keys_of(bob_));
+
+  EXPECT_EQ(alice.out, "ok 2\n") << alice;
+  EXPECT_EQ(bob.out, "timeout\n") << "bob's handshake succeeds, his request is dropped";
+  EXPECT_EQ(auth_.stats().refused, 0u);
+  EXPECT_TRUE(zmqsec::testing::wait_until([&] { return gateway.statistics().filtered >= 1; }));
 }
 
 TEST(proxy_security, a_server_side_without_an_authenticator_refuses_every_client) {

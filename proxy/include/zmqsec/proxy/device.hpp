@@ -64,9 +64,10 @@ struct side_config {
 };
 
 /// Judges a message the front received, before it is forwarded: false drops the whole message
-/// (counted in device_stats::filtered). Called on the device's thread with the first frame,
-/// whose metadata (zmq_msg_gets: "User-Id", "Peer-Address") and source fd (ZMQ_SRCFD) say who
-/// sent it. Must be quick and must not throw.
+/// (counted in device_stats::filtered). Called on the device's thread with the first frame the
+/// peer sent (a ROUTER front's routing id frame comes before it and carries no metadata), whose
+/// metadata (zmq_msg_gets: "User-Id", "Peer-Address") says who sent it. Must be quick and must
+/// not throw.
 using message_filter = std::function<bool(zmq::message_t& first_frame)>;
 
 struct device_config {
