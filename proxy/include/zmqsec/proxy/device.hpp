@@ -80,7 +80,8 @@ struct device_config {
   /// Empty: everything the front sends is forwarded.
   message_filter front_filter = {};
   /// Called with the front and back sockets after their security is set and before they bind
-  /// or connect (further options: ZMQ_ROUTING_ID, keepalives, ...).
+  /// or connect (further options: ZMQ_ROUTING_ID, keepalives, ...). Not ZMQ_ROUTER_MANDATORY:
+  /// a reply to a client gone meanwhile would then be an error that ends the device.
   std::function<void(zmq::socket_t& front, zmq::socket_t& back)> configure = {};
   /// A context to make the sockets in (the one whose authenticator decides the server sides);
   /// nullptr gives the device a context of its own (no authenticator: server sides refuse all).
