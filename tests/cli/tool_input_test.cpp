@@ -119,9 +119,25 @@ struct row {
   std::vector<int> statuses;  // the documented statuses for bad input
 };
 
+// zmq-gateway's required options, with option set to value.
+std::vector<std::string> gateway_args(const std::string& option, const std::string& value) {
+  std::vector<std::string> args = {
+      "--front", "tcp://127.0.0.1:0", "--back", "tcp://127.0.0.1:5555", "--cert",
+      "@file",   "--policy",          "@file"};
+  for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
+    if (args[i] == option) {
+      args[i + 1] = value;
+      return args;
+    }
+  }
+  args.push_back(option);
+  args.push_back(value);
+  return args;
+}
+
 std::vector<row> table() {
   const std::string cert = ZMQ_CERT_PATH, tail = ZMQ_LOGTAIL_PATH, mon = ZMQ_MONITOR_PATH,
-                    tun = ZMQ_TUNNEL_PATH;
+                    tun = ZMQ_TUNNEL_PATH, gw = ZMQ_GATEWAY_PATH;
   const std::string addr = "tcp://127.0.0.1:5555";
   // zmq-cert: 1 bad input, 2 a file that could not be read (docs/cli.md).
   return {
@@ -166,6 +182,16 @@ std::vector<row> table() {
       {tun, {addr, "gateway", "--local-port", "@VALUE"}, kind::port, {1}},
       // Checked before the tunnel opens (it would otherwise fail to reach "gateway" first).
       {tun, {addr, "gateway", "--metrics", "@VALUE"}, kind::metrics, {1}},
+      // zmq-gateway: every bad value stops it before it binds anything (the other file given is
+      // a readable file that is no certificate: refused too, with status 1).
+      {gw, gateway_args("--front", "@VALUE"), kind::endpoint, {1}},
+      {gw, gateway_args("--back", "@VALUE"), kind::endpoint, {1}},
+      {gw, gateway_args("--cert", "@VALUE"), kind::file, {1}},
+      {gw, gateway_args("--policy", "@VALUE"), kind::file, {1}},
+      {gw, gateway_args("--pattern", "@VALUE"), kind::word, {1}},
+      {gw, gateway_args("--capture", "@VALUE"), kind::endpoint, {1}},
+      {gw, gateway_args("--log", "@VALUE"), kind::endpoint, {1}},
+      {gw, gateway_args("--metrics", "@VALUE"), kind::metrics, {1}},
   };
 }
 

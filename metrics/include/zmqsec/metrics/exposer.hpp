@@ -7,6 +7,7 @@
 //   auto m = metrics.add(socket_monitor, "frontend");       // zmqsec_monitor_* {socket="frontend"}
 //   auto s = metrics.add(*sink, "app");                     // zmqsec_log_sink_* {sink="app"}
 //   auto t = metrics.add(tunnel, "gateway");                // zmqsec_tunnel_* {tunnel="gateway"}
+//   auto p = metrics.add(device, "zmq-gateway");            // zmqsec_proxy_* {proxy=..., side=...}
 //   // scrape http://127.0.0.1:9464/metrics
 //
 // Each add() returns a registration: the component is exported while it lives, and must outlive
@@ -42,6 +43,9 @@ class subscriber;
 }
 namespace zmqsec::tunnel {
 class tunnel;
+}
+namespace zmqsec::proxy {
+class device;
 }
 
 namespace zmqsec::metrics {
@@ -131,6 +135,8 @@ class exposer {
   [[nodiscard]] registration add(const logging::subscriber& subscriber, std::string name);
   /// name: the value of the `tunnel` label.
   [[nodiscard]] registration add(const tunnel::tunnel& tunnel, std::string name);
+  /// name: the value of the `proxy` label (a zmq-gateway's device: messages and bytes each way).
+  [[nodiscard]] registration add(const proxy::device& device, std::string name);
   /// A log sink read through read (called at scrape time, on the exposer's thread).
   [[nodiscard]] registration add_log_sink(std::string name,
                                           std::function<log_sink_counters()> read);

@@ -1,0 +1,127 @@
+#include <zmqsec/proxy/device.hpp>
+
+#include <utility>
+
+#include <zmqsec/error.hpp>
+
+#include "device_state.hpp"
+#include "sockets.hpp"
+
+namespace zmqsec::proxy {
+namespace {
+
+zmq::context_t& context_for(const device_config& config, detail::device_state& state) {
+  if (config.context != nullptr) return *config.context;
+  state.own_context = std::make_unique<zmq::context_t>(1);
+  return *state.own_context;
+}
+
+// Makes every socket and binds and connects it; the sockets close (linger 0) if one fails.
+void open_sockets(const device_config& config, detail::device_state& s) {
+  zmq::context_t& context = context_for(config, s);
+  const detail::pattern_types types = detail::types_of(config.pattern);
+  s.front = detail::make_side(context, types.front, config.front, "front");
+  s.back = detail::make_side(context, types.back, config.back, "back");
+  const bool capturing = !config.capture.bind.empty() || !config.capture.connect.empty();
+  if (capturing) {
+    s.capture = detail::make_side(context, zmq::socket_type::pub, config.capture, "capture");
+  }
+  if (config.configure) config.configure(s.front, s.back);
+  s.front_bound = detail::bind_and_connect(s.front, config.front, "front");
+  s.back_bound = detail::bind_and_connect(s.back, config.back, "back");
+  if (capturing) s.capture_bound = detail::bind_and_connect(s.capture, config.capture, "capture");
+}
+
+}  // namespace
+
+device::device(device_config config) : state_(std::make_unique<detail::device_state>()) {
+  open_sockets(config, *state_);
+  state_->front_filter = std::move(config.front_filter);
+  detail::device_state* s = state_.get();
+  s->thread.start(config.thread_name, [s](const core::stop_view& stop) {
+    // Whatever ends the body, pause() and resume() stop waiting for it.
+    struct end_notice {
+      detail::device_state* s;
+      ~end_notice() {
+        {
+          std::lock_guard lock(s->mutex);
+          s->ended = true;
+        }
+        s->changed.notify_all();
+      }
+    } notice{s};
+    detail::forward_until_stopped(*s, stop);
+  });
+}
+
+device::~device() {
+  terminate();
+}
+
+namespace {
+
+void steer(detail::device_state& s, bool pause) {
+  s.pause_requested.store(pause, std::memory_order_release);
+  s.wake.notify();
+  std::unique_lock lock(s.mutex);
+  s.changed.wait(lock, [&] { return s.paused_seen == pause || s.ended; });
+}
+
+}  // namespace
+
+void device::pause() {
+  steer(*state_, true);
+}
+
+void device::resume() {
+  steer(*state_, false);
+}
+
+void device::terminate() {
+  std::lock_guard lock(state_->terminating);
+  if (state_->closed) return;
+  state_->thread.stop();
+  state_->front.close();
+  state_->back.close();
+  state_->capture.close();
+  state_->closed = true;
+}
+
+device_stats device::statistics() const noexcept {
+  const auto read = [](const detail::published_side& p) {
+    return side_stats{p.messages_received.load(std::memory_order_relaxed),
+                      p.bytes_received.load(std::memory_order_relaxed),
+                      p.messages_sent.load(std::memory_order_relaxed),
+                      p.bytes_sent.load(std::memory_order_relaxed)};
+  };
+  device_stats stats;
+  stats.front = read(state_->front_stats);
+  stats.back = read(state_->back_stats);
+  stats.filtered = state_->filtered.load(std::memory_order_relaxed);
+  stats.captured = state_->captured.load(std::memory_order_relaxed);
+  stats.paused = state_->pause_requested.load(std::memory_order_relaxed);
+  stats.running = running();
+  return stats;
+}
+
+bool device::running() const noexcept {
+  return state_->thread.running();
+}
+
+std::exception_ptr device::failure() const {
+  return state_->thread.failure();
+}
+
+const std::vector<std::string>& device::front_endpoints() const noexcept {
+  return state_->front_bound;
+}
+
+const std::vector<std::string>& device::back_endpoints() const noexcept {
+  return state_->back_bound;
+}
+
+const std::vector<std::string>& device::capture_endpoints() const noexcept {
+  return state_->capture_bound;
+}
+
+}  // namespace zmqsec::proxy

@@ -1,0 +1,214 @@
+// The real zmq-gateway before an unmodified pyzmq service: clients the policy file lists get
+// through, others are refused and logged, SIGHUP with a broken policy keeps the last good one,
+// and its own bad input (missing certificate, unreadable or invalid policy, endpoint in use) is
+// one clear line and exit status 1.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+#include <zmqsec/certs/certificate.hpp>
+#include <zmqsec/certs/keys.hpp>
+
+#include "bind_loopback.hpp"
+#include "process.hpp"
+#include "pyzmq_peer.hpp"
+#include "temp_dir.hpp"
+
+namespace zc = zmqsec::certs;
+using namespace std::chrono_literals;
+using zmqsec::testing::child_process;
+using zmqsec::testing::pyzmq_peer;
+using zmqsec::testing::run_process;
+
+namespace {
+
+std::string policy_listing(const zc::keypair& client) {
+  return "[domains.gateway]\ncurve = { keys = [\"" + client.public_key.z85() + "\"] }\n";
+}
+
+// The endpoint the gateway said it listens on: "front tcp://127.0.0.1:PORT (CURVE, ...".
+std::string front_of(child_process& gateway) {
+  if (!gateway.wait_for_error_output(" (CURVE", 10s)) return {};
+  const std::string& err = gateway.error_output_so_far();
+  const auto start = err.find("front ") + 6;
+  return err.substr(start, err.find(' ', start) - start);
+}
+
+class gateway_tool : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    zc::save_certificates(dir_.path(), "gateway", server_);
+    policy_ = dir_.write("policy.toml", policy_listing(alice_));
+  }
+
+  std::vector<std::string> args(const std::string& back) const {
+    return {ZMQ_GATEWAY_PATH,
+            "--front",
+            "tcp://127.0.0.1:*",
+            "--back",
+            back,
+            "--cert",
+            (dir_ / "gateway.key_secret").string(),
+            "--policy",
+            policy_.string()};
+  }
+
+  std::vector<std::string> keys_of(const zc::keypair& client) const {
+    return {server_.public_key.z85(), client.public_key.z85(),
+            std::string(client.secret_key.z85())};
+  }
+
+  zmqsec::testing::temp_dir dir_;
+  std::filesystem::path policy_;
+  zc::keypair server_ = zc::generate_keypair();
+  zc::keypair alice_ = zc::generate_keypair();
+  zc::keypair bob_ = zc::generate_keypair();
+};
+
+}  // namespace
+
+TEST_F(gateway_tool, admits_listed_clients_refuses_and_logs_others_and_exits_0_on_sigterm) {
+  auto service = pyzmq_peer::service("rep", "@tcp://127.0.0.1:*", 3);
+  child_process gateway(args(service.endpoint()));
+  const std::string front = front_of(gateway);
+  ASSERT_FALSE(front.empty()) << gateway.error_output_so_far();
+
+  const auto alice = pyzmq_peer::run_client("req", front, 3, 10s, keys_of(alice_));
+  const auto bob = pyzmq_peer::run_client("req", front, 1, 1500ms, keys_of(bob_));
+
+  EXPECT_EQ(alice.out, "ok 3\n") << alice;
+  EXPECT_EQ(bob.out, "timeout\n") << bob;
+  EXPECT_TRUE(gateway.wait_for_error_output("key=" + bob_.public_key.z85(), 10s));
+  EXPECT_NE(gateway.error_output_so_far().find("ZAP 400"), std::string::npos);
+  EXPECT_NE(gateway.error_output_so_far().find("ZAP 200"), std::string::npos);
+  gateway.send_signal(SIGTERM);
+  const auto done = gateway.wait(10s);
+  EXPECT_EQ(done.exit_code, 0) << done;
+}
+
+TEST_F(gateway_tool, sighup_with_a_broken_policy_keeps_the_last_good_one) {
+  auto service = pyzmq_peer::service("rep", "@tcp://127.0.0.1:*", 2);
+  child_process gateway(args(service.endpoint()));
+  const std::string front = front_of(gateway);
+  ASSERT_FALSE(front.empty()) << gateway.error_output_so_far();
+  ASSERT_EQ(pyzmq_peer::run_client("req", front, 1, 10s, keys_of(alice_)).out, "ok 1\n");
+
+  dir_.write("policy.toml", "[domains.gateway\ncurve = \n");
+  gateway.send_signal(SIGHUP);
+
+  ASSERT_TRUE(gateway.wait_for_error_output("the last good policy stays in force", 10s))
+      << gateway.error_output_so_far();
+  const auto alice = pyzmq_peer::run_client("req", front, 1, 10s, keys_of(alice_));
+  const auto bob = pyzmq_peer::run_client("req", front, 1, 1500ms, keys_of(bob_));
+  EXPECT_EQ(alice.out, "ok 1\n") << alice;
+  EXPECT_EQ(bob.out, "timeout\n") << bob;
+  gateway.send_signal(SIGINT);
+  EXPECT_EQ(gateway.wait(10s).exit_code, 0);
+}
+
+TEST_F(gateway_tool, sighup_loads_a_rewritten_policy) {
+  auto service = pyzmq_peer::service("rep", "@tcp://127.0.0.1:*", 1);
+  child_process gateway(args(service.endpoint()));
+  const std::string front = front_of(gateway);
+  ASSERT_FALSE(front.empty()) << gateway.error_output_so_far();
+
+  dir_.write("policy.toml", policy_listing(bob_));
+  gateway.send_signal(SIGHUP);
+
+  ASSERT_TRUE(gateway.wait_for_error_output("SIGHUP: policy reloaded", 10s))
+      << gateway.error_output_so_far();
+  EXPECT_EQ(pyzmq_peer::run_client("req", front, 1, 10s, keys_of(bob_)).out, "ok 1\n");
+  EXPECT_EQ(pyzmq_peer::run_client("req", front, 1, 1500ms, keys_of(alice_)).out, "timeout\n");
+}
+
+TEST_F(gateway_tool, a_missing_certificate_is_bad_input) {
+  auto argv = args("tcp://127.0.0.1:5999");
+  argv[6] = (dir_ / "missing.key_secret").string();
+
+  const auto r = run_process(argv, 10s);
+
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_NE(r.err.find("missing.key_secret"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(gateway_tool, a_public_certificate_is_bad_input) {
+  auto argv = args("tcp://127.0.0.1:5999");
+  argv[6] = (dir_ / "gateway.key").string();
+
+  const auto r = run_process(argv, 10s);
+
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_NE(r.err.find("secret"), std::string::npos) << r.err;
+}
+
+TEST_F(gateway_tool, an_unreadable_or_invalid_policy_is_bad_input) {
+  auto argv = args("tcp://127.0.0.1:5999");
+  argv[8] = dir_.path().string();  // a folder
+  const auto folder = run_process(argv, 10s);
+  dir_.write("policy.toml", "[domains.gateway]\ncurve = { keys = [\"short\"] }\n");
+  const auto invalid = run_process(args("tcp://127.0.0.1:5999"), 10s);
+
+  EXPECT_EQ(folder.exit_code, 1) << folder;
+  EXPECT_NE(folder.err.find("not a regular file"), std::string::npos) << folder.err;
+  EXPECT_EQ(invalid.exit_code, 1) << invalid;
+  EXPECT_NE(invalid.err.find("policy.toml:2:"), std::string::npos) << invalid.err;
+}
+
+TEST_F(gateway_tool, an_endpoint_in_use_is_bad_input) {
+  zmq::context_t context(1);
+  zmq::socket_t holder(context, zmq::socket_type::router);
+  holder.set(zmq::sockopt::linger, 0);
+  const std::string taken = zmqsec::testing::bind_loopback(holder);
+  auto argv = args("tcp://127.0.0.1:5999");
+  argv[2] = taken;
+
+  const auto r = run_process(argv, 10s);
+
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_NE(r.err.find("Address already in use"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(taken), std::string::npos) << r.err;
+}
+
+#if ZMQSEC_GATEWAY_METRICS
+TEST_F(gateway_tool, serves_its_decisions_and_messages_as_metrics) {
+  auto service = pyzmq_peer::service("rep", "@tcp://127.0.0.1:*", 2);
+  auto argv = args(service.endpoint());
+  argv.insert(argv.end(), {"--metrics", "127.0.0.1:0"});
+  child_process gateway(argv);
+  const std::string front = front_of(gateway);
+  ASSERT_FALSE(front.empty()) << gateway.error_output_so_far();
+  ASSERT_TRUE(gateway.wait_for_error_output("/metrics\n", 10s)) << gateway.error_output_so_far();
+  const std::string& err = gateway.error_output_so_far();
+  const auto at = err.find("metrics at ") + 11;
+  const std::string url = err.substr(at, err.find('\n', at) - at);
+  ASSERT_EQ(pyzmq_peer::run_client("req", front, 2, 10s, keys_of(alice_)).out, "ok 2\n");
+  ASSERT_EQ(pyzmq_peer::run_client("req", front, 1, 1500ms, keys_of(bob_)).out, "timeout\n");
+
+  const auto scrape = run_process(
+      {ZMQSEC_PROXY_PYTHON, "-I", "-c",
+       "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], "
+       "timeout=5).read().decode())",
+       url},
+      10s);
+
+  ASSERT_EQ(scrape.exit_code, 0) << scrape;
+  EXPECT_NE(
+      scrape.out.find(R"(zmqsec_proxy_sent_messages_total{proxy="zmq-gateway",side="back"} 2)"),
+      std::string::npos)
+      << scrape.out;
+  EXPECT_NE(scrape.out.find(R"(domain="gateway",mechanism="CURVE",status="400"} 1)"),
+            std::string::npos)
+      << scrape.out;
+  EXPECT_NE(scrape.out.find(R"(domain="gateway",mechanism="CURVE",status="200"} 1)"),
+            std::string::npos)
+      << scrape.out;
+  gateway.send_signal(SIGTERM);
+  EXPECT_EQ(gateway.wait(10s).exit_code, 0);
+}
+#endif
