@@ -16,8 +16,17 @@ zmq::context_t& context_for(const device_config& config, detail::device_state& s
   return *state.own_context;
 }
 
+// Both filters must pass; either may be empty.
+message_filter combined_filter(message_filter given, message_filter made) {
+  if (!given) return made;
+  if (!made) return given;
+  return [given = std::move(given), made = std::move(made)](zmq::message_t& first_frame) {
+    return given(first_frame) && made(first_frame);
+  };
+}
+
 // Makes every socket and binds and connects it; the sockets close (linger 0) if one fails.
-void open_sockets(const device_config& config, detail::device_state& s) {
+void open_sockets(device_config& config, detail::device_state& s) {
   zmq::context_t& context = context_for(config, s);
   const detail::pattern_types types = detail::types_of(config.pattern);
   s.front = detail::make_side(context, types.front, config.front, "front");
@@ -27,6 +36,9 @@ void open_sockets(const device_config& config, detail::device_state& s) {
     s.capture = detail::make_side(context, zmq::socket_type::pub, config.capture, "capture");
   }
   if (config.configure) config.configure(s.front, s.back);
+  s.front_filter = combined_filter(
+      std::move(config.front_filter),
+      config.make_front_filter ? config.make_front_filter(s.front) : message_filter());
   s.front_bound = detail::bind_and_connect(s.front, config.front, "front");
   s.back_bound = detail::bind_and_connect(s.back, config.back, "back");
   if (capturing) s.capture_bound = detail::bind_and_connect(s.capture, config.capture, "capture");
@@ -36,7 +48,6 @@ void open_sockets(const device_config& config, detail::device_state& s) {
 
 device::device(device_config config) : state_(std::make_unique<detail::device_state>()) {
   open_sockets(config, *state_);
-  state_->front_filter = std::move(config.front_filter);
   detail::device_state* s = state_.get();
   s->thread.start(config.thread_name, [s](const core::stop_view& stop) {
     // Whatever ends the body, pause() and resume() stop waiting for it.
@@ -81,6 +92,7 @@ void device::terminate() {
   std::lock_guard lock(state_->terminating);
   if (state_->closed) return;
   state_->thread.stop();
+  state_->front_filter = nullptr;  // what it owns may watch the front socket: it goes first
   state_->front.close();
   state_->back.close();
   state_->capture.close();

@@ -34,7 +34,7 @@ struct device_state {
   std::vector<std::string> front_bound;
   std::vector<std::string> back_bound;
   std::vector<std::string> capture_bound;
-  message_filter front_filter;
+  message_filter front_filter;  // after the sockets: destroyed before them
 
   // Steering: the caller sets pause_requested and wakes the thread; the thread says what it
   // now does in paused_seen (under mutex) and notifies; ended once its body returned.

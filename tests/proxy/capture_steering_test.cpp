@@ -176,6 +176,59 @@ TEST(proxy_filter, messages_the_front_filter_refuses_are_dropped_and_counted) {
   EXPECT_EQ(gateway.statistics().back.messages_sent, 2u);
 }
 
+// A filter made for the front socket (what a session guard needs): made once, before the front
+// binds, with the front socket itself; used together with front_filter; destroyed when the
+// device terminates, before the sockets close.
+TEST(proxy_filter, a_filter_made_for_the_front_socket_lives_as_long_as_it) {
+  zmq::context_t context(1);
+  struct lifetime {
+    int made = 0;
+    int front_type = -1;
+    std::string endpoint_when_made = "unset";
+    bool destroyed = false;
+  };
+  auto seen = std::make_shared<lifetime>();
+  struct owned {
+    std::shared_ptr<lifetime> seen;
+    ~owned() { seen->destroyed = true; }
+  };
+  zp::device gateway(
+      {.pattern = zp::pattern::pull_push,
+       .front = open_on_loopback(),
+       .back = open_on_loopback(),
+       .front_filter = [](zmq::message_t& first) { return first.to_string_view() != "secret"; },
+       .make_front_filter =
+           [seen](zmq::socket_t& front) {
+             ++seen->made;
+             seen->front_type = front.get(zmq::sockopt::type);
+             seen->endpoint_when_made = front.get(zmq::sockopt::last_endpoint);
+             auto state = std::shared_ptr<owned>(new owned{seen});
+             return zp::message_filter(
+                 [state](zmq::message_t& first) { return first.to_string_view() != "private"; });
+           },
+       .context = &context});
+  EXPECT_EQ(seen->made, 1);
+  EXPECT_EQ(seen->front_type, ZMQ_PULL);
+  EXPECT_EQ(seen->endpoint_when_made, "");  // not yet bound
+  zmq::socket_t pusher(context, zmq::socket_type::push);
+  zmq::socket_t puller(context, zmq::socket_type::pull);
+  pusher.set(zmq::sockopt::linger, 0);
+  puller.set(zmq::sockopt::linger, 0);
+  pusher.connect(gateway.front_endpoints().at(0));
+  puller.connect(gateway.back_endpoints().at(0));
+  for (const char* text : {"one", "secret", "private", "two"}) {
+    pusher.send(zmq::buffer(std::string(text)), zmq::send_flags::none);
+  }
+  std::vector<std::string> got;
+  while (got.size() < 2 && readable(puller, 5s)) got.push_back(receive_all(puller).at(0));
+  EXPECT_EQ(got, (std::vector<std::string>{"one", "two"}));
+  ASSERT_TRUE(zmqsec::testing::wait_until([&] { return gateway.statistics().filtered == 2; }));
+
+  EXPECT_FALSE(seen->destroyed);
+  gateway.terminate();
+  EXPECT_TRUE(seen->destroyed);
+}
+
 TEST(proxy_hold, a_message_waits_for_a_back_side_without_peers_instead_of_being_lost) {
   zmq::context_t context(1);
   zp::device gateway({.pattern = zp::pattern::pull_push,

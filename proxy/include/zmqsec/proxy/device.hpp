@@ -79,6 +79,17 @@ struct device_config {
   side_config capture = {};
   /// Empty: everything the front sends is forwarded.
   message_filter front_filter = {};
+  /// Makes a filter that lives as long as the front socket, such as the check of an
+  /// auth::session_guard (which watches the socket and must be attached before clients connect
+  /// and go before the socket closes):
+  ///   .make_front_filter = [&auth](zmq::socket_t& front) {
+  ///     auto guard = std::make_shared<za::session_guard>(auth, front);
+  ///     return zp::message_filter([guard](zmq::message_t& m) { return guard->check(m); });
+  ///   }
+  /// Called once, after configure and before the front binds or connects; the filter it returns
+  /// is destroyed by terminate() (or the destructor) after the thread ended and before the
+  /// sockets close. With front_filter as well, a message must pass both.
+  std::function<message_filter(zmq::socket_t& front)> make_front_filter = {};
   /// Called with the front and back sockets after their security is set and before they bind
   /// or connect (further options: ZMQ_ROUTING_ID, keepalives, ...). Not ZMQ_ROUTER_MANDATORY:
   /// a reply to a client gone meanwhile would then be an error that ends the device.
