@@ -263,3 +263,46 @@ TEST_F(session_guard, sessions_of_a_decider_are_kept_while_the_address_rules_all
     auth_.deny("127.0.0.2");
   });
 }
+
+TEST_F(session_guard, certificate_metadata_is_kept_beside_the_session_property) {
+  const zc::keypair server_keys = zc::generate_keypair();
+  const zc::keypair alice_keys = zc::generate_keypair();
+  const auto clients = dir_ / "clients";
+  std::filesystem::create_directory(clients);
+  zc::save_public_certificate(clients / "alice.key", alice_keys.public_key, {{"name", "alice"}});
+  auth_.configure_curve("*", clients);
+  auth_.start();
+  guarded_server server(ctx_, auth_, mech::curve, &server_keys);
+  guarded_client alice(
+      ctx_, server.port(),
+      {.mechanism = mech::curve, .curve = &alice_keys, .server_key = &server_keys.public_key});
+  ASSERT_TRUE(alice.accepted()) << alice.monitor().history();
+  alice.send("hello");
+  zmq::pollitem_t item{server.socket().handle(), 0, ZMQ_POLLIN, 0};
+  zmq::poll(&item, 1, patience);
+  zmq::message_t routing_id;
+  zmq::message_t data;
+  ASSERT_TRUE(server.socket().recv(routing_id, zmq::recv_flags::dontwait));
+  ASSERT_TRUE(server.socket().recv(data));
+  const char* name = zmq_msg_gets(data.handle(), "name");
+  ASSERT_NE(name, nullptr);
+  EXPECT_STREQ(name, "alice");
+  const char* session = zmq_msg_gets(data.handle(), "X-Zmqsec-Session");
+  ASSERT_NE(session, nullptr);
+  EXPECT_STRNE(session, "");
+  EXPECT_TRUE(server.guard().check(data));
+}
+
+TEST_F(session_guard, without_a_guard_no_session_is_tracked_nor_tagged) {
+  auth_.configure_plain("*", {{"alice", "wonderland"}});
+  auth_.start();
+  auto got = [&] {
+    test_server plain_server(ctx_, {.mechanism = mech::plain});
+    return handshake_and_read(
+        ctx_, plain_server,
+        {.mechanism = mech::plain, .username = "alice", .password = "wonderland"},
+        {"X-Zmqsec-Session"});
+  }();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->properties.at(0).second, "<none>");
+}

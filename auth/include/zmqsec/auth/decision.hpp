@@ -58,7 +58,9 @@ struct decision {
 };
 
 /// Receives every decision, on the thread that decided it, one call at a time per transport.
-/// Exceptions it throws are caught and counted (policy::observer_errors()).
+/// Exceptions it throws are caught and counted (policy::observer_errors()). Revocations
+/// (decision::revoked) come from a session_guard's thread or the thread calling its check(),
+/// possibly while a decision is being observed: an observer that keeps state locks it.
 using decision_observer = std::function<void(const decision&)>;
 
 }  // namespace zmqsec::auth
