@@ -51,7 +51,8 @@ guard_state::~guard_state() {
 void guard_state::accepted(int fd) {
   auto [address, peer] = peer_of(fd);
   std::lock_guard lock(mutex_);
-  connections_[fd] = guarded_connection{std::move(address), std::move(peer), 0, false};
+  // cursor_ is this thread's (apply_revocations): read without the lock.
+  connections_[fd] = guarded_connection{std::move(address), std::move(peer), 0, cursor_, false};
 }
 
 void guard_state::disconnected(int fd) {
@@ -88,7 +89,8 @@ void guard_state::apply_revocations() {
 
 void guard_state::revoke_locked(const revoked_session& r, std::vector<cut_report>& reports) {
   const std::uint64_t id = r.session.id;
-  auto [it, inserted] = revoked_.try_emplace(id, revoked_entry{r.session, r.reason, false});
+  auto [it, inserted] =
+      revoked_.try_emplace(id, revoked_entry{r.sequence, r.session, r.reason, false});
   if (!inserted) return;
   revoked_order_.push_back(id);
   if (revoked_order_.size() > max_revoked) {
@@ -158,12 +160,7 @@ bool guard_state::check_locked(std::uint64_t id, int fd, const char* peer_addres
     const auto it = connections_.find(fd);
     if (it != connections_.end()) c = &it->second;
   }
-  // Tied only when the fd still has the message's peer address: a message read after its
-  // connection closed and the fd was reused must not tie the new connection.
-  if (c != nullptr && c->session == 0 && id != 0 && peer_address != nullptr &&
-      c->address == peer_address) {
-    c->session = id;
-  }
+  if (c != nullptr && id != 0) tie_locked(*c, id, peer_address);
   const bool tied = c != nullptr && id != 0 && c->session == id;
   if (id == 0) return c == nullptr || !c->cut;
   const auto revoked = revoked_.find(id);
@@ -174,6 +171,18 @@ bool guard_state::check_locked(std::uint64_t id, int fd, const char* peer_addres
     found_locked(revoked->second, -1, reports);
   }
   return false;
+}
+
+// Ties c to session id. Session ids grow, and a connection's session is recorded after it was
+// accepted: a message with an older id than c's is from an earlier connection whose fd was
+// reused, and one with a newer id ties c anew (c is that fd's newer connection). Only when the
+// fd still has the message's peer address, and not to a session revoked before c was accepted.
+void guard_state::tie_locked(guarded_connection& c, std::uint64_t id,
+                             const char* peer_address) const {
+  if (id <= c.session || peer_address == nullptr || c.address != peer_address) return;
+  const auto revoked = revoked_.find(id);
+  if (revoked != revoked_.end() && revoked->second.sequence < c.revocations_after) return;
+  c.session = id;
 }
 
 void guard_state::report(const std::vector<cut_report>& reports) noexcept {

@@ -27,6 +27,10 @@ struct guarded_connection {
   std::string address;        // the peer's IP as libzmq writes it in ZAP requests
   std::string peer;           // address and port: the fd is still this connection if they match
   std::uint64_t session = 0;  // 0: no message tied it to a session yet
+  // The first revocation not yet read when the connection was accepted: a session revoked
+  // before that is not this connection's (its message was read after its own connection
+  // closed and the fd was reused).
+  std::uint64_t revocations_after = 0;
   bool cut = false;
 };
 
@@ -56,6 +60,7 @@ class guard_state {
 
  private:
   struct revoked_entry {
+    std::uint64_t sequence = 0;
     session_record session;
     std::string_view reason;
     bool counted = false;  // found on this socket: in revocations()
@@ -69,6 +74,7 @@ class guard_state {
   bool cut_by_address_locked(revoked_entry& entry, std::vector<cut_report>& reports);
   bool check_locked(std::uint64_t id, int fd, const char* peer_address,
                     std::vector<cut_report>& reports);
+  void tie_locked(guarded_connection& c, std::uint64_t id, const char* peer_address) const;
   int cut_locked(int fd, guarded_connection& c) noexcept;
   void found_locked(revoked_entry& entry, int fd, std::vector<cut_report>& reports);
   void report(const std::vector<cut_report>& reports) noexcept;

@@ -54,6 +54,13 @@ class guarded_server {
   zmq::socket_t& socket() { return socket_; }
   zmqsec::auth::session_guard& guard() { return guard_; }
 
+  /// Waits until a message can be read (it is in the socket's queue, read by nobody yet).
+  bool readable(std::chrono::milliseconds timeout = patience) {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, timeout);
+    return (item.revents & ZMQ_POLLIN) != 0;
+  }
+
   /// What check() said of the message whose last frame is text: read now, or before (a message
   /// read while looking for another one is kept for its turn); nullopt if none came in timeout.
   std::optional<bool> verdict_for(std::string_view text,
