@@ -38,12 +38,25 @@ void collect_stores(const policy& p, std::vector<std::pair<const void*, std::uin
 
 }  // namespace
 
+void session_registry::attach() {
+  std::lock_guard lock(mutex_);
+  guards_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void session_registry::detach() noexcept {
+  std::lock_guard lock(mutex_);
+  if (guards_.fetch_sub(1, std::memory_order_relaxed) != 1) return;
+  live_.clear();
+  fresh_.clear();
+}
+
 void session_registry::accepted(const policy& p, const zap_request& request,
                                 zap_reply& reply) noexcept {
   try {
     session_record record = make_session_record(p, request, reply.user_id);
     std::string metadata = reply.metadata;
     std::lock_guard lock(mutex_);
+    if (guards_.load(std::memory_order_relaxed) == 0) return;  // the last guard just went
     record.id = next_id_;
     append_session_property(metadata, record.id);
     if (live_.size() + fresh_.size() >= max_sessions) {

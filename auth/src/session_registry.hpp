@@ -40,9 +40,11 @@ class session_registry {
   session_registry(const policy_source& source, handler_counters& counters, shared_log& log)
       : source_(source), counters_(counters), log_(log) {}
 
-  /// A guard begins or ends: sessions are recorded while there is one.
-  void attach() noexcept { guards_.fetch_add(1, std::memory_order_relaxed); }
-  void detach() noexcept { guards_.fetch_sub(1, std::memory_order_relaxed); }
+  /// A guard begins or ends: sessions are recorded while there is one; the last one gone, the
+  /// sessions are forgotten (nothing would ever forget them otherwise).
+  void attach();
+  void detach() noexcept;
+  /// Whether a guard is attached (the ZAP server's quick test before accepted()).
   bool tracking() const noexcept { return guards_.load(std::memory_order_relaxed) > 0; }
 
   /// ZAP server: request was accepted by p with reply. Records the session and adds its id to

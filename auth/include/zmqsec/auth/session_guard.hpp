@@ -47,7 +47,7 @@
 //   in progress there is cut too, and reconnects); otherwise it stays until its first message,
 //   which check() refuses and which then cuts it.
 //
-// Limits: sessions accepted before the first guard was attached are not tracked; a guard takes
+// Limits: sessions accepted while no guard of the authenticator exists are not tracked; a guard takes
 // the socket's monitor (libzmq 4.3 has one per socket: zmq_socket_monitor on the same socket
 // afterwards replaces it); the guard refuses messages only through check() or filter(); up to
 // 2^18 sessions (the oldest are forgotten first) and the last 4096 revocations are remembered.
