@@ -8,13 +8,13 @@
 //   auth.configure_curve("*", "/etc/app/clients");
 //   auth.start();
 //   zmq::socket_t server{ctx, zmq::socket_type::router};   // ROUTER, REP, DEALER, PULL, SUB, XPUB
-//   auto server_keys = ...;  make_curve_server(server, server_keys);
+//   za::make_curve_server(server, server_cert, "api");
 //   za::session_guard guard{auth, server};                 // before the clients connect
 //   server.bind("tcp://*:5555");
-//   zmq::message_t frame;
-//   while (server.recv(frame)) {
-//     if (!guard.check(frame)) continue;                   // a revoked session's message
-//     ...
+//   std::vector<zmq::message_t> message;                   // [routing id][body]
+//   while (zmq::recv_multipart(server, std::back_inserter(message))) {
+//     if (guard.check(message)) handle(message);           // false: a revoked session's message
+//     message.clear();
 //   }
 //   guard.revocations();                                   // sessions this guard cut or refused
 //
@@ -47,8 +47,8 @@
 //   in progress there is cut too, and reconnects); otherwise it stays until its first message,
 //   which check() refuses and which then cuts it.
 //
-// Limits: sessions accepted while no guard of the authenticator exists are not tracked; a guard takes
-// the socket's monitor (libzmq 4.3 has one per socket: zmq_socket_monitor on the same socket
+// Limits: sessions accepted while no guard of the authenticator exists are not tracked; a guard
+// takes the socket's monitor (libzmq 4.3 has one per socket: zmq_socket_monitor on the same socket
 // afterwards replaces it); the guard refuses messages only through check() or filter(); up to
 // 2^18 sessions (the oldest are forgotten first) and the last 4096 revocations are remembered.
 // Reports: each connection closed, and each session whose message check() refused, goes to the
