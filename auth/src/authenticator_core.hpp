@@ -8,6 +8,7 @@
 
 #include "handler_state.hpp"
 #include "policy_publisher.hpp"
+#include "session_registry.hpp"
 
 namespace zmqsec::auth::detail {
 
@@ -15,10 +16,14 @@ struct authenticator_core {
   authenticator_core(policy_config config, std::shared_ptr<spdlog::logger> logger,
                      bool takes_deferred, std::string transport)
       : publisher(std::move(config), std::move(logger), counters, takes_deferred,
-                  std::move(transport)) {}
+                  std::move(transport)),
+        sessions(publisher.source(), counters, publisher.log()) {}
 
   handler_counters counters;  // before publisher, which counts password reloads into it
   policy_publisher publisher;
+  session_registry sessions;
+  void* context = nullptr;  // the ZAP context, set by the variant's constructor (for the guards) //
+                            // of session_guard; recorded by the ZAP server while one is attached
 };
 
 }  // namespace zmqsec::auth::detail

@@ -38,6 +38,14 @@ void log_decision(spdlog::logger& logger, const decision& d) {
   std::string credentials;
   if (!d.username.empty()) credentials += " user=\"" + escape_for_log(d.username) + "\"";
   if (!d.client_key.empty()) credentials += " key=" + escape_for_log(d.client_key);
+  if (d.revoked) {
+    logger.log(level,
+               "ZAP session revoked ({}): domain=\"{}\" address=\"{}\" mechanism=\"{}\"{} "
+               "user_id=\"{}\" fd={}",
+               escape_for_log(d.reason), escape_for_log(d.domain), escape_for_log(d.address),
+               escape_for_log(d.mechanism), credentials, escape_for_log(d.user_id), d.closed_fd);
+    return;
+  }
   if (d.outcome != zap_outcome::reply) {
     logger.log(level, "ZAP request dropped ({}): domain=\"{}\" address=\"{}\" mechanism=\"{}\"{}",
                escape_for_log(d.reason), escape_for_log(d.domain), escape_for_log(d.address),

@@ -71,7 +71,7 @@ class loop_handler final : public deferred_requests,
         core_(std::move(core)),
         alive_(alive),
         timeout_(timeout),
-        server_(core_->publisher.source(), core_->counters, this) {}
+        server_(core_->publisher.source(), core_->counters, this, &core_->sessions) {}
 
   /// Binds the socket and watches it; throws like loop_authenticator::start().
   void start(void* context) {
@@ -187,6 +187,7 @@ class loop_authenticator_impl {
     if (context_ == nullptr) {
       throw zmqsec::error(errc::invalid_argument, "loop_authenticator: the context is closed");
     }
+    core_->context = context_;
   }
   ~loop_authenticator_impl() { stop(); }
 

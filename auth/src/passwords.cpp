@@ -48,6 +48,27 @@ bool hash_costs(std::string_view hash, std::uint64_t& memory_kib, std::uint64_t&
 constexpr std::uint64_t max_hash_memory_kib = crypto_pwhash_MEMLIMIT_SENSITIVE / 1024;
 constexpr std::uint64_t max_hash_passes = 16;
 
+// The key of password_table::stamp: one per process, so that stamps of two tables compare.
+const secret_string& stamp_key() {
+  static const secret_string key = [] {
+    certs::ensure_sodium_initialised();
+    secret_string k;
+    k.resize(crypto_generichash_KEYBYTES);
+    crypto_generichash_keygen(reinterpret_cast<unsigned char*>(k.data()));
+    return k;
+  }();
+  return key;
+}
+
+password_stamp stamp_of(std::string_view written) noexcept {
+  const secret_string& key = stamp_key();
+  password_stamp out{};
+  crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(written.data()),
+                     written.size(), reinterpret_cast<const unsigned char*>(key.data()),
+                     key.size());
+  return out;
+}
+
 bool is_blank(char c) noexcept {
   return c == ' ' || c == '\t';
 }
@@ -120,7 +141,8 @@ class password_data {
       if (password.size() > max_field_size) return "password longer than 255 bytes";
       digest(password, secret.digest);
     }
-    auto [it, inserted] = users_.try_emplace(std::string(user), secrets_.size(), position);
+    auto [it, inserted] =
+        users_.try_emplace(std::string(user), secrets_.size(), position, stamp_of(password));
     if (!inserted) {
       return "user \"" + std::string(user) + "\" listed twice (first at " + std::string(unit) +
              " " + std::to_string(it->second.position) + ")";
@@ -147,15 +169,22 @@ class password_data {
   }
 
   bool contains(std::string_view user) const noexcept { return users_.find(user) != users_.end(); }
+  std::optional<password_stamp> stamp(std::string_view user) const noexcept {
+    const auto it = users_.find(user);
+    if (it == users_.end()) return std::nullopt;
+    return it->second.stamp;
+  }
   std::size_t size() const noexcept { return users_.size(); }
 
  private:
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
   struct user_entry {
-    user_entry(std::size_t i, std::size_t p) noexcept : index(i), position(p) {}
+    user_entry(std::size_t i, std::size_t p, const password_stamp& s) noexcept
+        : index(i), position(p), stamp(s) {}
     std::size_t index;
     std::size_t position;
+    password_stamp stamp;
   };
 
   void digest(std::string_view password,
@@ -281,6 +310,10 @@ password_check password_table::check(std::string_view user,
 
 bool password_table::contains(std::string_view user) const noexcept {
   return data_->contains(user);
+}
+
+std::optional<password_stamp> password_table::stamp(std::string_view user) const noexcept {
+  return data_->stamp(user);
 }
 
 std::size_t password_table::size() const noexcept {

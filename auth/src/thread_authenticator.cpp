@@ -25,10 +25,11 @@ class thread_authenticator_impl {
   thread_authenticator_impl(zmq::context_t& context, std::shared_ptr<authenticator_core> core)
       : context_(context.handle()),
         core_(std::move(core)),
-        server_(core_->publisher.source(), core_->counters) {
+        server_(core_->publisher.source(), core_->counters, nullptr, &core_->sessions) {
     if (context_ == nullptr) {
       throw zmqsec::error(errc::invalid_argument, "thread_authenticator: the context is closed");
     }
+    core_->context = context_;
   }
   thread_authenticator_impl(const thread_authenticator_impl&) = delete;
   thread_authenticator_impl& operator=(const thread_authenticator_impl&) = delete;

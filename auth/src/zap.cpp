@@ -51,6 +51,7 @@ bool is_reserved_metadata_name(std::string_view name) noexcept {
   // "Socket-Type" is checked against the socket's type and fails the handshake when it does not
   // fit; "User-Id" and "Peer-Address" are set by libzmq first and an entry of ours would be
   // ignored; "Routing-Id" would be answered for zmq_msg_gets("Identity"); "__fd" is private.
+  // "X-Zmqsec-Session" names the session for session_guard: nobody else may set it.
   switch (name.size()) {
     case 4:
       return equals(name, "__fd");
@@ -60,6 +61,8 @@ bool is_reserved_metadata_name(std::string_view name) noexcept {
       return equals(name, "Identity");
     case 10:
       return equals(name, "Routing-Id");
+    case 16:  // session_guard's: the authenticator writes it (session_record.hpp)
+      return equals(name, "X-Zmqsec-Session");
     case 11:
       return equals(name, "Socket-Type");
     case 12:

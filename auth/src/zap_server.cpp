@@ -64,8 +64,8 @@ zap_step receive_error() noexcept {
 }  // namespace
 
 zap_server::zap_server(const policy_source& source, handler_counters& counters,
-                       deferred_requests* deferred)
-    : source_(source), counters_(counters), deferred_(deferred) {
+                       deferred_requests* deferred, session_registry* sessions)
+    : source_(source), counters_(counters), deferred_(deferred), sessions_(sessions) {
   for (auto& slot : slots_) slot = std::make_unique<zap_slot>();
 }
 
@@ -142,6 +142,7 @@ void zap_server::decide_slot(std::size_t index) noexcept {
     counters_.decisions().count_latency(static_cast<std::uint64_t>(took.count()));
     labels_[index] = label(split->body, slot.outcome == zap_outcome::reply &&
                                             slot.reply.status == zap_status::failure);
+    record_session(*policy_, split->body, slot.reply);
     wipe_credentials(slot);
     return;
   }
@@ -214,7 +215,23 @@ zap_step zap_server::send_replies(std::size_t received) noexcept {
   return zap_step::served;
 }
 
+// An accepted session, for session_guard (only while one is attached: otherwise nothing would
+// ever forget it). Before the reply goes out, so that the guard knows it by the time the
+// handshake ends.
+void zap_server::record_session(const policy& decided_by, std::span<const std::string_view> body,
+                                zap_reply& reply) noexcept {
+  if (sessions_ == nullptr || !sessions_->tracking() || reply.status != zap_status::success) return;
+  const zap_parse_result parsed = parse_zap_request(body);
+  if (parsed.status == parse_status::ok) sessions_->accepted(decided_by, parsed.request, reply);
+}
+
 zap_step zap_server::reply(zap_slot& slot, zap_outcome outcome) noexcept {
+  if (outcome == zap_outcome::reply && slot.reply.status == zap_status::success) {
+    std::array<std::string_view, max_frames + 1> views{};
+    if (const auto split = split_slot(slot, views)) {
+      record_session(refresh_policy(), split->body, slot.reply);
+    }
+  }
   wipe_credentials(slot);  // the labels below need no credentials
   if (socket_ == nullptr) return zap_step::closed;
   if (outcome != zap_outcome::reply) {

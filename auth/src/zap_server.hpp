@@ -20,6 +20,7 @@
 #include <zmqsec/auth/store_snapshots.hpp>
 
 #include "handler_state.hpp"
+#include "session_registry.hpp"
 #include "shared_log.hpp"
 #include "throttle_step.hpp"
 #include "zap_io.hpp"
@@ -58,8 +59,9 @@ class zap_server {
 
   /// Reads the policy in force from source, counts into counters; deferred (may be null: a
   /// deferred callback's request then gets 500) takes what deferred callbacks take.
+  /// sessions (may be null) records the accepted sessions while a session_guard is attached.
   zap_server(const policy_source& source, handler_counters& counters,
-             deferred_requests* deferred = nullptr);
+             deferred_requests* deferred = nullptr, session_registry* sessions = nullptr);
   zap_server(const zap_server&) = delete;
   zap_server& operator=(const zap_server&) = delete;
   ~zap_server();
@@ -91,6 +93,8 @@ class zap_server {
   void count(std::size_t received) noexcept;
   zap_step send_replies(std::size_t received) noexcept;
   void count_decision(const zap_slot& slot, std::size_t index) noexcept;
+  void record_session(const policy& decided_by, std::span<const std::string_view> body,
+                      zap_reply& reply) noexcept;
 
   /// What the detailed counters (decision_counters) need of a request besides its reply.
   struct request_labels {
@@ -104,6 +108,7 @@ class zap_server {
   const policy_source& source_;
   handler_counters& counters_;
   deferred_requests* deferred_;
+  session_registry* sessions_;
   std::array<std::unique_ptr<zap_slot>, batch_size> slots_;  // allocated once, reused
   std::array<request_labels, batch_size> labels_{};          // of the request in each slot
   message_frame scratch_;

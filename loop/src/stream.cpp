@@ -43,6 +43,10 @@ class stream_impl : public std::enable_shared_from_this<stream_impl> {
         callback ? std::make_shared<std::function<void(message&)>>(std::move(callback)) : nullptr;
     update_interest();
   }
+  void set_filter(std::function<bool(const message&)> keep) {
+    filter_ =
+        keep ? std::make_shared<std::function<bool(const message&)>>(std::move(keep)) : nullptr;
+  }
   void on_send(std::function<void(std::size_t)> callback) {
     send_cb_ = callback ? std::make_shared<std::function<void(std::size_t)>>(std::move(callback))
                         : nullptr;
@@ -152,6 +156,7 @@ class stream_impl : public std::enable_shared_from_this<stream_impl> {
         break;
       }
       ++received;
+      if (auto keep = filter_; keep && !(*keep)(incoming_)) continue;  // dropped
       if (callback != recv_cb_) callback = recv_cb_;
       (*callback)(incoming_);
       if (!closed_) incoming_.clear();
@@ -225,6 +230,7 @@ class stream_impl : public std::enable_shared_from_this<stream_impl> {
   zmq::socket_t socket_;
   std::optional<socket_watch> watch_;
   std::shared_ptr<std::function<void(message&)>> recv_cb_;
+  std::shared_ptr<std::function<bool(const message&)>> filter_;  // see stream::set_filter
   std::shared_ptr<std::function<void(std::size_t)>> send_cb_;
   std::shared_ptr<std::function<void(std::error_code)>> error_cb_;
   message incoming_;
@@ -263,6 +269,9 @@ zmq::socket_t& stream::socket() {
 }
 void stream::on_recv(std::function<void(message&)> callback) {
   checked(impl_).on_recv(std::move(callback));
+}
+void stream::set_filter(std::function<bool(const message&)> keep) {
+  checked(impl_).set_filter(std::move(keep));
 }
 void stream::stop_on_recv() {
   checked(impl_).on_recv(nullptr);

@@ -33,6 +33,9 @@ void collect_counters(detail::family_set& f, std::string_view name,
   f.counter("zmqsec_auth_throttled_total",
             "ZAP requests refused for throttling (too many failed attempts from the address)", l,
             s.throttled);
+  f.counter("zmqsec_auth_revocations_total",
+            "accepted sessions a later change of policy or certificates refused (session_guard)", l,
+            s.revocations);
   f.counter("zmqsec_auth_password_reloads_total", "password files read again", l,
             s.password_reloads);
   f.counter("zmqsec_auth_password_reload_failures_total",

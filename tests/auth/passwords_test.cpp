@@ -68,6 +68,17 @@ TEST(password_table, from_list_and_map) {
   EXPECT_EQ(empty.check("", ""), password_check::unknown_user);
 }
 
+TEST(password_table, a_stamp_tells_whether_a_users_line_changed_between_tables) {
+  const za::password_table before{{"alice", "wonderland"}, {"bob", "builder"}};
+  const za::password_table after =
+      za::password_table::parse("bob=builder\nalice=looking-glass\ncarol=x\n");
+  ASSERT_TRUE(before.stamp("alice") && after.stamp("alice"));
+  EXPECT_NE(*before.stamp("alice"), *after.stamp("alice"));  // the password changed
+  EXPECT_EQ(before.stamp("bob"), after.stamp("bob"));        // the same line in another table
+  EXPECT_FALSE(before.stamp("carol"));                       // unknown
+  EXPECT_NE(before.stamp("bob"), before.stamp("alice"));
+}
+
 TEST(password_table, binary_and_long_passwords) {
   const std::string binary("p\0w\xff", 4);
   const std::string longest(255, 'x');

@@ -245,8 +245,8 @@ TEST(zap_metadata, bounds_and_reserved_names) {
   EXPECT_EQ(za::append_metadata(frame, std::string(255, 'n'), "x"), za::metadata_problem::none);
   EXPECT_EQ(za::check_metadata_property("x", 0xffffffffULL), za::metadata_problem::none);
   EXPECT_EQ(za::check_metadata_property("x", 0x100000000ULL), za::metadata_problem::value_too_long);
-  for (const char* name :
-       {"Identity", "Socket-Type", "User-Id", "Peer-Address", "Routing-Id", "__fd"}) {
+  for (const char* name : {"Identity", "Socket-Type", "User-Id", "Peer-Address", "Routing-Id",
+                           "__fd", "X-Zmqsec-Session"}) {
     EXPECT_EQ(za::append_metadata(frame, name, "x"), za::metadata_problem::reserved_name) << name;
   }
   // libzmq compares exactly: other spellings are ordinary names.

@@ -99,6 +99,27 @@ TYPED_TEST(stream_test, a_burst_queued_behind_a_small_hwm_is_all_received_in_ord
   EXPECT_EQ(push.queued(), 0u);
 }
 
+TYPED_TEST(stream_test, a_filter_drops_the_messages_it_refuses_before_on_recv) {
+  zl::stream pull = this->make(zmq::socket_type::pull);
+  const std::string endpoint = this->bind(pull);
+  zl::stream push = this->make(zmq::socket_type::push);
+  push.socket().connect(endpoint);
+  std::vector<std::string> filtered;
+  std::vector<std::string> received;
+  pull.set_filter([&](const zl::message& m) {
+    filtered.push_back(m.at(0).to_string());
+    return m.at(0).to_string() != "refused";
+  });
+  pull.on_recv([&](zl::message& m) { received.push_back(m.at(0).to_string()); });
+  for (const char* text : {"first", "refused", "last"}) push.send(text);
+  EXPECT_TRUE(this->on_.run_until([&] { return received.size() == 2; }));
+  EXPECT_EQ(filtered, (std::vector<std::string>{"first", "refused", "last"}));
+  EXPECT_EQ(received, (std::vector<std::string>{"first", "last"}));
+  pull.set_filter({});  // none: everything goes to on_recv again
+  push.send("refused");
+  EXPECT_TRUE(this->on_.run_until([&] { return received.size() == 3; }));
+}
+
 TYPED_TEST(stream_test, multipart_messages_arrive_whole) {
   zl::stream router = this->make(zmq::socket_type::router);
   const std::string endpoint = this->bind(router);

@@ -188,6 +188,9 @@ TEST(exposer_test, refusals_for_throttling_are_counted) {
   const std::string text = metrics.scrape();
   EXPECT_NE(text.find(R"(zmqsec_auth_throttled_total{authenticator="zap"} 2)"), std::string::npos)
       << text;
+  // No session_guard, nothing revoked: the series is there, at zero.
+  EXPECT_NE(text.find(R"(zmqsec_auth_revocations_total{authenticator="zap"} 0)"), std::string::npos)
+      << text;
 }
 
 TEST(exposer_test, the_example_alerting_rules_pass_promtool_check_rules) {

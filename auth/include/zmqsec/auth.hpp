@@ -14,6 +14,7 @@
 #include <zmqsec/auth/policy.hpp>
 #include <zmqsec/auth/policy_file.hpp>
 #include <zmqsec/auth/server_socket.hpp>
+#include <zmqsec/auth/session_guard.hpp>
 #include <zmqsec/auth/store_snapshots.hpp>
 #include <zmqsec/auth/thread_authenticator.hpp>
 #include <zmqsec/auth/zap.hpp>

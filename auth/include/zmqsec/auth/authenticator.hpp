@@ -43,6 +43,7 @@ namespace zmqsec::auth {
 namespace detail {
 struct authenticator_core;
 }
+class session_guard;
 
 class authenticator {
  public:
@@ -158,9 +159,10 @@ class authenticator {
   /// log says why (file:line:column) and stats().policy_reload_failures counts it. A rewrite
   /// keeps the store of each certificate folder or authorized-keys file it names for the same
   /// domain as before (the store follows its source already), so editing a rule does not read a
-  /// million keys again. reload() loads it again too, and reads every folder and key file anew. Configuring calls made after it change the policy in force until the
-  /// file's next load, which replaces the whole policy with the file's again; replace() puts a
-  /// policy in its place and stops following the file.
+  /// million keys again. reload() loads it again too, and reads every folder and key file anew.
+  /// Configuring calls made after it change the policy in force until the file's next load, which
+  /// replaces the whole policy with the file's again; replace() puts a policy in its place and
+  /// stops following the file.
   authenticator& load_policy_file(const std::filesystem::path& file);
 
   // --- Observation ------------------------------------------------------------------------------
@@ -219,6 +221,7 @@ class authenticator {
   const std::shared_ptr<detail::authenticator_core>& core() const;
 
  private:
+  friend class session_guard;  // follows the sessions this authenticator accepted
   std::shared_ptr<detail::authenticator_core> core_;  // null only when moved from
 };
 

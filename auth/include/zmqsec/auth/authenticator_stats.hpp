@@ -24,7 +24,8 @@ struct authenticator_stats {
   std::uint64_t deferred_timeouts = 0;  ///< ... answered 500 because no answer came in time
   std::uint64_t policy_loads = 0;       ///< policy files put in force (load_policy_file, reloads)
   std::uint64_t policy_reload_failures = 0;  ///< reloads that kept the policy in force instead
-  std::uint64_t throttled = 0;  ///< requests refused for throttling (400 "throttled", in refused)
+  std::uint64_t throttled = 0;    ///< requests refused for throttling (400 "throttled", in refused)
+  std::uint64_t revocations = 0;  ///< accepted sessions a later change refused (session_guard)
 };
 
 /// Every counter of authenticator_stats, for code that treats them alike (the authenticator
@@ -46,6 +47,7 @@ inline constexpr std::array authenticator_counters = {
     &authenticator_stats::policy_loads,
     &authenticator_stats::policy_reload_failures,
     &authenticator_stats::throttled,
+    &authenticator_stats::revocations,
 };
 static_assert(sizeof(authenticator_stats) == authenticator_counters.size() * sizeof(std::uint64_t),
               "every field of authenticator_stats is listed in authenticator_counters");

@@ -49,10 +49,18 @@ struct decision {
   std::size_t metadata_skipped = 0;
   std::string_view first_skipped_name;
   metadata_problem first_skipped_problem = metadata_problem::none;
+
+  /// A revocation (session_guard.hpp), not a ZAP request: a session accepted before is no longer
+  /// allowed (status failure, reason why). closed_fd: the connection the guard closed, -1 when
+  /// none was found (its messages are refused by check() all the same). request_id is empty.
+  bool revoked = false;
+  int closed_fd = -1;
 };
 
 /// Receives every decision, on the thread that decided it, one call at a time per transport.
-/// Exceptions it throws are caught and counted (policy::observer_errors()).
+/// Exceptions it throws are caught and counted (policy::observer_errors()). Revocations
+/// (decision::revoked) come from a session_guard's thread or the thread calling its check(),
+/// possibly while a decision is being observed: an observer that keeps state locks it.
 using decision_observer = std::function<void(const decision&)>;
 
 }  // namespace zmqsec::auth

@@ -27,12 +27,14 @@
 // is slow on purpose (tens of milliseconds at libsodium's interactive limits).
 #pragma once
 
+#include <array>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <ranges>
 #include <span>
 #include <string>
@@ -48,6 +50,9 @@ namespace zmqsec::auth {
 namespace detail {
 class password_data;
 }
+
+/// What a table keeps of one user's entry to tell whether it changed (password_table::stamp).
+using password_stamp = std::array<unsigned char, 16>;
 
 /// The outcome of a password check.
 enum class password_check : std::uint8_t { ok, unknown_user, wrong_password };
@@ -104,6 +109,11 @@ class password_table {
   password_check check(std::string_view user, std::string_view password) const noexcept;
 
   bool contains(std::string_view user) const noexcept;
+  /// A stamp of user's entry as written (the password or hash text): equal for equal entries in
+  /// any two tables of this process, different when the entry changes; empty for an unknown
+  /// user. A keyed digest (BLAKE2b under a random key of the process): it tells nothing about the
+  /// password. session_guard compares it to tell which PLAIN sessions a new table revokes.
+  std::optional<password_stamp> stamp(std::string_view user) const noexcept;
   std::size_t size() const noexcept;
   bool empty() const noexcept { return size() == 0; }
 

@@ -147,7 +147,8 @@ enum class metadata_problem : std::uint8_t {
   value_too_long,  ///< longer than 2^32 - 1 bytes (the 4-byte length)
   reserved_name,   ///< a name libzmq treats specially: "Identity" would replace the peer's
                    ///< routing id, "Socket-Type" would fail the handshake, "User-Id",
-                   ///< "Peer-Address", "Routing-Id" and "__fd" would be ignored or misleading
+                   ///< "Peer-Address", "Routing-Id" and "__fd" would be ignored or misleading;
+                   ///< "X-Zmqsec-Session" is session_guard's (the authenticator writes it)
 };
 
 /// A human-readable text for a metadata_problem ("reserved by libzmq", ...).

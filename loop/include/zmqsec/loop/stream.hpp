@@ -78,6 +78,12 @@ class stream {
   void stop_on_recv();
   bool receiving() const noexcept;
 
+  /// Calls keep with each whole message received, before on_recv: a message it returns false for
+  /// is dropped (counted in the turn's batch; on_recv never sees it). For checks that belong to
+  /// every message of a socket, such as auth's session_guard (session_guard::guard(stream)).
+  /// Empty: every message goes to on_recv.
+  void set_filter(std::function<bool(const message&)> keep);
+
   /// Calls callback after each queued message went to libzmq, with how many are still queued.
   void on_send(std::function<void(std::size_t queued)> callback);
   /// Errors of sends and receives (see the top); codes of zmq_category().
