@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <zmqsec/auth/session_guard.hpp>
 #include <zmqsec/auth/thread_authenticator.hpp>
 #include <zmqsec/certs/certificate.hpp>
 #include <zmqsec/core/no_core_dumps.hpp>
@@ -44,12 +45,20 @@ gateway_log make_log(const options& opts, zmq::context_t& context) {
 }
 
 proxy::device_config device_config_for(const options& opts, const certs::certificate& cert,
-                                       zmq::context_t& context) {
+                                       zmq::context_t& context, auth::authenticator& auth) {
   proxy::device_config config{
       .pattern = opts.pattern,
       .front = {.bind = {opts.front},
                 .security = proxy::side_security::curve_server(cert, opts.domain)},
       .back = {.connect = {opts.back}, .security = proxy::side_security::null_client()},
+      // Live revocation: a client whose key the policy stops allowing is cut off, and nothing it
+      // sent after that reaches the service (auth/session_guard.hpp).
+      .make_front_filter =
+          [&auth](zmq::socket_t& front) {
+            auto guard = std::make_shared<auth::session_guard>(auth, front);
+            return proxy::message_filter(
+                [guard](zmq::message_t& first_frame) { return guard->check(first_frame); });
+          },
       .context = &context,
       .thread_name = "zmq-gateway"};
   if (!opts.capture.empty()) {
@@ -93,7 +102,7 @@ int serve(const options& opts, int stop_fd, int reload_fd) {
   auth::thread_authenticator auth(context, log.logger);
   auth.load_policy_file(opts.policy);
   auth.start();
-  proxy::device gateway(device_config_for(opts, cert, context));
+  proxy::device gateway(device_config_for(opts, cert, context, auth));
   log.logger->info("front {} (CURVE, ZAP domain {}), back {}", gateway.front_endpoints().at(0),
                    opts.domain, opts.back);
   for (const auto& endpoint : gateway.capture_endpoints()) {

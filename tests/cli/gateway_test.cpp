@@ -15,6 +15,7 @@
 #include <zmqsec/certs/keys.hpp>
 
 #include "bind_loopback.hpp"
+#include "harness.hpp"
 #include "process.hpp"
 #include "pyzmq_peer.hpp"
 #include "temp_dir.hpp"
@@ -124,6 +125,54 @@ TEST_F(gateway_tool, sighup_loads_a_rewritten_policy) {
       << gateway.error_output_so_far();
   EXPECT_EQ(pyzmq_peer::run_client("req", front, 1, 10s, keys_of(bob_)).out, "ok 1\n");
   EXPECT_EQ(pyzmq_peer::run_client("req", front, 1, 1500ms, keys_of(alice_)).out, "timeout\n");
+}
+
+// Live revocation through the gateway: alice talks to the service through it; the policy file is
+// rewritten without her key; the gateway cuts her connection (her socket's monitor sees it
+// close), her reconnection is refused with 400, and the cut is logged.
+TEST_F(gateway_tool, a_client_whose_key_the_policy_drops_is_cut_off_while_connected) {
+  zmq::context_t context;
+  zmq::socket_t service(context, zmq::socket_type::rep);
+  service.set(zmq::sockopt::linger, 0);
+  const std::string service_endpoint = zmqsec::testing::bind_loopback(service);
+  child_process gateway(args(service_endpoint));
+  const std::string front = front_of(gateway);
+  ASSERT_FALSE(front.empty()) << gateway.error_output_so_far();
+
+  zmq::socket_t alice(context, zmq::socket_type::req);
+  alice.set(zmq::sockopt::linger, 0);
+  const auto secret = alice_.secret_key.bytes();
+  alice.set(zmq::sockopt::curve_serverkey,
+            zmq::const_buffer(server_.public_key.data(), zc::key_size));
+  alice.set(zmq::sockopt::curve_publickey,
+            zmq::const_buffer(alice_.public_key.data(), zc::key_size));
+  alice.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(secret.data(), zc::key_size));
+  zmqsec::testing::auth::socket_monitor events(context, alice);
+  alice.connect(front);
+  ASSERT_EQ(events.handshake()->event, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) << events.history();
+
+  alice.send(zmq::str_buffer("hello"), zmq::send_flags::none);
+  zmq::message_t message;
+  zmq::pollitem_t at_service{service.handle(), 0, ZMQ_POLLIN, 0};
+  ASSERT_EQ(zmq::poll(&at_service, 1, 10s), 1);
+  ASSERT_TRUE(service.recv(message));
+  EXPECT_EQ(message.to_string_view(), "hello");
+  service.send(zmq::str_buffer("hi"), zmq::send_flags::none);
+  zmq::pollitem_t at_alice{alice.handle(), 0, ZMQ_POLLIN, 0};
+  ASSERT_EQ(zmq::poll(&at_alice, 1, 10s), 1);
+  ASSERT_TRUE(alice.recv(message));
+
+  dir_.write("policy.toml", policy_listing(bob_));  // followed live: no SIGHUP needed
+
+  EXPECT_TRUE(events.next(ZMQ_EVENT_DISCONNECTED)) << events.history();
+  const auto again = events.handshake();
+  ASSERT_TRUE(again) << events.history();
+  EXPECT_EQ(again->event, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) << events.history();
+  EXPECT_EQ(again->value, 400u);
+  EXPECT_TRUE(gateway.wait_for_error_output("revoked", 10s)) << gateway.error_output_so_far();
+  EXPECT_NE(gateway.error_output_so_far().find(alice_.public_key.z85()), std::string::npos);
+  gateway.send_signal(SIGTERM);
+  EXPECT_EQ(gateway.wait(10s).exit_code, 0);
 }
 
 TEST_F(gateway_tool, a_missing_certificate_is_bad_input) {
