@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The operator's act (run by scripts/demo after the secure service tour, and by ctest as
 # gateway_tour): an unmodified plain pyzmq service, zmq-gateway putting CURVE and a policy file in
-# front of it, alice allowed through it, bob refused (zmq-monitor and zmq-logtail show it), and
-# the metrics counting each step. Every step checks what it shows; exit 0 when all did. The
+# front of it, alice allowed through it, bob refused (zmq-monitor and zmq-logtail show it),
+# alice's certificate revoked while she is connected and her connection cut, and the metrics
+# counting each step. Every step checks what it shows; exit 0 when all did. The
 # programs come from the environment:
 #   ZMQ_CERT=... ZMQ_LOGTAIL=... ZMQ_MONITOR=... ZMQ_GATEWAY=... CURVE_CLIENT=... tour.sh
 set -euo pipefail
@@ -106,14 +107,32 @@ run timeout 10 "$ZMQ_MONITOR" --connect "$front" --curve-server-key gateway.key 
 grep -q "HANDSHAKE_FAILED_AUTH.*400" bob.out || fail "bob's monitor did not show the 400"
 wait_for logtail.out 10 "ZAP 400"
 
-step "10. The metrics count each step"
+step "10. alice's certificate is revoked while she is connected: the gateway cuts her off"
+printf '$ %s\n' "zmq-monitor --connect $front --curve-server-key gateway.key --cert alice.key_secret &"
+"$ZMQ_MONITOR" --connect "$front" --curve-server-key gateway.key --cert alice.key_secret \
+  --event HANDSHAKE_SUCCEEDED --event DISCONNECTED --event HANDSHAKE_FAILED_AUTH \
+  > >(tee alice-monitor.out | sed -u 's/^/  [alice monitor] /') 2>/dev/null &
+alice_monitor=$!
+pids+=($alice_monitor)
+wait_for alice-monitor.out 10 "HANDSHAKE_SUCCEEDED"
+echo "alice is connected; the operator removes her certificate from the followed folder"
+run rm gateway-clients/alice.key
+wait_for alice-monitor.out 10 "DISCONNECTED"
+wait_for alice-monitor.out 10 "ZAP status 400"
+wait_for logtail.out 10 "revoked"
+kill "$alice_monitor" 2>/dev/null || true
+grep -F "revoked" logtail.out | head -n 1 | sed 's/^/  the log stream: /'
+
+step "11. The metrics count each step"
 accepted=$(metric zmqsec_auth_decisions_total 'domain="gateway"' 'status="200"')
 refused=$(metric zmqsec_auth_decisions_total 'domain="gateway"' 'status="400"')
+revoked=$(metric zmqsec_auth_revocations_total)
 forwarded=$(metric zmqsec_proxy_sent_messages_total 'side="back"')
 answered=$(metric zmqsec_proxy_sent_messages_total 'side="front"')
-echo "  accepted handshakes $accepted, refused $refused, requests forwarded $forwarded," \
-  "replies $answered"
-[ "$accepted" -ge 1 ] && [ "$refused" -ge 1 ] || fail "the decisions were not counted"
+echo "  accepted handshakes $accepted, refused $refused, revoked sessions $revoked," \
+  "requests forwarded $forwarded, replies $answered"
+[ "$accepted" -ge 2 ] && [ "$refused" -ge 2 ] || fail "the decisions were not counted"
+[ "$revoked" -ge 1 ] || fail "the revocation was not counted"
 [ "$forwarded" -eq 3 ] && [ "$answered" -eq 3 ] || fail "the proxy did not count alice's 3"
 
 elapsed=$(echo "$(date +%s.%N) $started" | awk '{printf "%.1f", $1 - $2}')
@@ -122,5 +141,6 @@ echo "  service         plain pyzmq REP on $service, unchanged"
 echo "  gateway         CURVE on $front, policy.toml (gateway-clients/, followed live)"
 echo "  alice           3 requests answered by the plain service through the gateway"
 echo "  bob             refused with 400 (zmq-monitor and the log stream showed it)"
-echo "  not yet         revoking a connected client (the revocation guard is merged later)"
+echo "  revoked         alice cut while connected when her certificate left the folder; her"
+echo "                  reconnection refused with 400 (zmq-monitor, the log stream, the metrics)"
 echo "  time            ${elapsed} s"
