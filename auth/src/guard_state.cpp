@@ -51,6 +51,11 @@ guard_state::~guard_state() {
 void guard_state::accepted(int fd) {
   auto [address, peer] = peer_of(fd);
   std::lock_guard lock(mutex_);
+  // The monitor's events come on their own time: check() may have met this connection's first
+  // message, and tied it, before its ACCEPTED was read. The same peer (address and port) on the
+  // fd: that entry is this connection's, and stays.
+  const auto known = connections_.find(fd);
+  if (known != connections_.end() && !peer.empty() && known->second.peer == peer) return;
   // cursor_ is this thread's (apply_revocations): read without the lock.
   connections_[fd] = guarded_connection{std::move(address), std::move(peer), 0, cursor_, false};
 }
@@ -159,6 +164,19 @@ bool guard_state::check_locked(std::uint64_t id, int fd, const char* peer_addres
   if (fd >= 0) {
     const auto it = connections_.find(fd);
     if (it != connections_.end()) c = &it->second;
+  }
+  // A message before the monitor's ACCEPTED of its connection was read (the guard's thread runs
+  // on its own time): the connection is known from here on, tied to the message's session. Not
+  // for a session revoked already: its connection may be gone and the fd another's (a refused
+  // reconnection's); such a message is refused below and the connection left to the rest.
+  if (c == nullptr && fd >= 0 && id != 0 && revoked_.find(id) == revoked_.end()) {
+    auto [address, peer] = peer_of(fd);
+    if (!peer.empty()) {
+      c = &connections_
+               .insert_or_assign(
+                   fd, guarded_connection{std::move(address), std::move(peer), 0, 0, false})
+               .first->second;
+    }
   }
   if (c != nullptr && id != 0) tie_locked(*c, id, peer_address);
   const bool tied = c != nullptr && id != 0 && c->session == id;

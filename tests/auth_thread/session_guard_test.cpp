@@ -54,7 +54,7 @@ class session_guard : public ::testing::Test {
     ASSERT_TRUE(server.readable());  // in the server's queue: it came before the change
     change();
     const auto changed = std::chrono::steady_clock::now();
-    ASSERT_TRUE(alice.cut()) << alice.monitor().history();
+    ASSERT_TRUE(alice.cut()) << alice.monitor().history() << "\nLOG:\n" << log_.sink->all();
     const auto took = std::chrono::steady_clock::now() - changed;
     EXPECT_LT(took, cut_within);
     // In the XML report (--gtest_output=xml): how long the cut took here.
