@@ -120,6 +120,13 @@ void folder_source::apply(change_set& changes) {
   if (model_.apply_incremental(changes)) publish(true);
 }
 
+bool folder_source::restore_before_removals() {
+  if (!before_removals_) return false;
+  model_ = std::move(*before_removals_);
+  before_removals_.reset();
+  return true;
+}
+
 bool folder_source::set_folder_problem(const std::string& what) {
   std::string problem =
       what + "; keeping the " + std::to_string(model_.size()) + " keys loaded before";
@@ -129,7 +136,7 @@ bool folder_source::set_folder_problem(const std::string& what) {
 }
 
 void folder_source::publish(bool notify) {
-  publisher_.publish(model_.table(), model_.problems(dir_, folder_problem_),
+  publisher_.publish(model_.published(), model_.problems(dir_, folder_problem_),
                      !folder_problem_.empty(), notify);
 }
 
