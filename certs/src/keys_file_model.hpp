@@ -33,6 +33,8 @@ class keys_file_model {
   bool update();
 
   const std::shared_ptr<const keys_file_table>& table() const noexcept { return table_; }
+  /// Lines of the file as last read.
+  std::size_t line_count() const noexcept { return lines_.size(); }
   /// The skipped lines, by line number.
   std::vector<file_problem> problems() const;
   const std::filesystem::path& file() const noexcept { return file_; }
