@@ -20,6 +20,8 @@
 
 namespace zmqsec::certs::detail {
 
+class line_reader;
+
 class keys_file_model {
  public:
   explicit keys_file_model(std::filesystem::path file);
@@ -53,6 +55,9 @@ class keys_file_model {
 
  private:
   struct window;  // where the file differs from lines_
+  struct scan;    // how update() found it
+  void scan_front(line_reader& reader, scan& s) const;
+  bool scan_back(line_reader& reader, scan& s) const;
   bool apply(const window& w, batch& b);
   void commit_window(const window& w, batch& b);
 

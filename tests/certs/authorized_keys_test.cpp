@@ -320,3 +320,60 @@ TEST(authorized_keys, a_large_file_rewritten_in_place_is_applied_line_by_line) {
   ASSERT_TRUE(model.update());
   EXPECT_TRUE(model.last_update_incremental());
 }
+
+// Whatever one edit does to the file, update() ends where a fresh load of the file ends.
+TEST(keys_file_model, ends_as_a_fresh_load_after_edits_at_either_end_and_within) {
+  zmqsec::testing::temp_dir dir;
+  const auto keys = random_keys(3000);
+  const auto extra = random_key();
+  std::vector<std::string> lines;
+  for (const auto& k : keys) lines.push_back(k.z85());
+  const std::vector<std::vector<std::string>> edits = [&] {
+    std::vector<std::vector<std::string>> e;
+    auto without = [&](std::size_t i) {
+      auto copy = lines;
+      copy.erase(copy.begin() + static_cast<std::ptrdiff_t>(i));
+      return copy;
+    };
+    e.push_back(without(0));
+    e.push_back(without(lines.size() - 1));
+    auto first = lines;
+    first.insert(first.begin(), extra.z85() + " name=first");
+    e.push_back(first);
+    auto same_line_twice = lines;
+    same_line_twice.insert(same_line_twice.begin() + 1500, "# a comment");
+    same_line_twice.insert(same_line_twice.begin() + 1500, "# a comment");
+    e.push_back(same_line_twice);
+    auto bad = lines;
+    bad[10] = "bad line";
+    e.push_back(bad);
+    e.push_back({lines.begin(), lines.begin() + 100});
+    return e;
+  }();
+  for (std::size_t n = 0; n < edits.size(); ++n) {
+    auto join = [](const std::vector<std::string>& text) {
+      std::string out;
+      for (const auto& l : text) out += l + "\n";
+      return out;
+    };
+    const auto file = dir.write("k", join(lines));
+    zc::detail::keys_file_model model(file);
+    model.load_all();
+    dir.write("k", join(edits[n]));
+    ASSERT_TRUE(model.update()) << "edit " << n;
+    zc::detail::keys_file_model fresh(file);
+    fresh.load_all();
+    EXPECT_EQ(model.table()->size(), fresh.table()->size()) << "edit " << n;
+    EXPECT_EQ(model.line_count(), fresh.line_count()) << "edit " << n;
+    for (std::size_t i = 0; i < fresh.table()->size(); ++i) {
+      const auto& key = fresh.table()->key_of(fresh.table()->id_at(i));
+      EXPECT_NE(model.table()->find_id(key.data()), zc::detail::key_table::no_entry)
+          << "edit " << n;
+    }
+    const auto a = model.problems();
+    const auto b = fresh.problems();
+    ASSERT_EQ(a.size(), b.size()) << "edit " << n;
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].line, b[i].line) << "edit " << n;
+    EXPECT_FALSE(model.update()) << "edit " << n;
+  }
+}
