@@ -8,6 +8,11 @@
 //   zmqsec::core::run_at_low_priority([&] { model.load_all(); });   // exceptions come back
 //
 // The caller blocks until the work is done; hold no lock the served threads need meanwhile.
+// The kernel's and the allocator's locks are shared all the same: the low thread may be
+// preempted while it holds the process's memory-map lock (mmap, munmap) or a malloc arena, and
+// the threads that then wait for it wait until it runs again. Where the process's own threads
+// fill the CPU they block, the CPU idles and it does run; where other processes fill the CPU
+// (a shared, saturated machine) it gets almost nothing and the wait can be long.
 // The work is never skipped: on an idle machine it runs at full speed, on a saturated one it
 // takes longer. If no thread can be created, it runs on the caller's thread instead.
 #pragma once
