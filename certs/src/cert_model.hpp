@@ -4,8 +4,9 @@
 //
 // A folder's changes between full reads are kept as pending changes laid over the last full
 // table (layered_table), so that one file changed in a folder of a million costs in proportion
-// to the changes pending, not to the folder; past max_pending of them, or when duplicate keys
-// are involved, the table is built in full again.
+// to the changes pending, not to the folder. Past max_pending of them the source merges them
+// into a full table again (merge()), after it has published the change; a batch of more than
+// four times that, or duplicate keys involved, is built in full at once.
 #pragma once
 
 #include <filesystem>
@@ -55,8 +56,13 @@ class cert_model {
   std::size_t size() const noexcept;
   bool has_file(std::string_view name) const noexcept;
 
-  /// Pending changes (files) at most, before the table is built in full again.
+  /// Pending changes (files) past which merge_due() says to build the table in full again.
   static std::size_t max_pending(std::size_t files) noexcept;
+  bool merge_due() const noexcept {
+    return table_ && pending_.items().size() > max_pending(table_->file_count());
+  }
+  /// Builds the full table of what is loaded (the same content: nothing new to publish).
+  void merge();
 
  private:
   // What the table says of a file now: its key and encoded metadata, or false if it has none.

@@ -117,7 +117,11 @@ bool folder_source::read_files(const file_list& files, change_set& out, const st
 }
 
 void folder_source::apply(change_set& changes) {
-  if (model_.apply_incremental(changes)) publish(true);
+  if (!model_.apply_incremental(changes)) return;
+  publish(true);
+  // The change is in force; now fold the pending changes into a full table, so that the next
+  // change is laid over few again. The published snapshot keeps the layered table it reads.
+  if (model_.merge_due()) model_.merge();
 }
 
 bool folder_source::restore_before_removals() {

@@ -127,7 +127,7 @@ TEST(layered_table, builds_in_full_for_a_duplicate_key_and_reports_it) {
   EXPECT_EQ(problems[0].path, "/certs/client-000001b.key");
 }
 
-TEST(layered_table, builds_in_full_past_the_pending_limit_and_stays_exact) {
+TEST(layered_table, merges_past_the_pending_limit_and_stays_exact) {
   folder f(1000);
   const std::size_t limit = zd::cert_model::max_pending(1000);
   std::vector<zc::public_key> added;
@@ -136,11 +136,30 @@ TEST(layered_table, builds_in_full_past_the_pending_limit_and_stays_exact) {
     zd::change_set one;
     one.add_loaded("new-" + std::to_string(i) + ".key", added.back(), {});
     ASSERT_TRUE(f.change(std::move(one)));
-    EXPECT_EQ(f.layered(), i + 1 <= limit) << i;
+    EXPECT_TRUE(f.layered()) << i;  // the change itself is laid over, whatever is pending
+    EXPECT_EQ(f.model.merge_due(), i + 1 > limit) << i;
   }
-  for (const auto& key : added) EXPECT_TRUE(f.contains(key));
-  for (const auto& key : f.keys) EXPECT_TRUE(f.contains(key));
-  EXPECT_EQ(f.model.size(), 1000u + limit + 1);
+  const auto before = f.model.published();
+  f.model.merge();
+  EXPECT_FALSE(f.layered());
+  EXPECT_FALSE(f.model.merge_due());
+  for (const auto* table : {before.get(), f.model.published().get()}) {
+    for (const auto& key : added) EXPECT_NE(table->find_id(key.data()), zd::key_table::no_entry);
+    for (const auto& key : f.keys) EXPECT_NE(table->find_id(key.data()), zd::key_table::no_entry);
+    EXPECT_EQ(table->size(), 1000u + limit + 1);
+  }
   const auto names = f.listing();
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+}
+
+TEST(layered_table, builds_a_large_batch_in_full_at_once) {
+  folder f(1000);
+  zd::change_set many;
+  const std::size_t count = 4 * zd::cert_model::max_pending(1000) + 1;
+  for (std::size_t i = 0; i < count; ++i) {
+    many.add_loaded("new-" + std::to_string(i) + ".key", random_key(), {});
+  }
+  ASSERT_TRUE(f.change(std::move(many)));
+  EXPECT_FALSE(f.layered());
+  EXPECT_EQ(f.model.size(), 1000u + count);
 }
