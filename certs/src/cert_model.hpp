@@ -1,6 +1,12 @@
 // What a cert_store source has read so far: the table of loaded files, the files skipped and the
 // duplicates. Shared by the folder and the in-memory sources; the next table is built from it
 // and a change_set, and a snapshot is published from it.
+//
+// A folder's changes between full reads are kept as pending changes laid over the last full
+// table (layered_table), so that one file changed in a folder of a million costs in proportion
+// to the changes pending, not to the folder. Past max_pending of them the source merges them
+// into a full table again (merge()), after it has published the change; a batch of more than
+// four times that, or duplicate keys involved, is built in full at once.
 #pragma once
 
 #include <filesystem>
@@ -13,6 +19,7 @@
 #include <zmqsec/certs/certificate.hpp>
 
 #include "cert_store_table.hpp"
+#include "key_table.hpp"
 
 namespace zmqsec::certs::detail {
 
@@ -39,20 +46,40 @@ class cert_model {
   std::vector<file_problem> problems(const std::filesystem::path& dir,
                                      const std::string& folder_problem) const;
 
+  /// The full table (in-memory stores only: a folder's may be layered, see published()).
   const std::shared_ptr<const cert_table>& table() const noexcept { return table_; }
-  std::size_t size() const noexcept { return table_ ? table_->size() : 0; }
-  bool has_file(std::string_view name) const noexcept {
-    return table_ && table_->find_file(name) != cert_table::no_file;
+  /// What a snapshot reads: the full table, or the pending changes laid over it.
+  std::shared_ptr<const key_table> published() const noexcept {
+    if (layered_) return layered_;
+    return table_;
   }
+  std::size_t size() const noexcept;
+  bool has_file(std::string_view name) const noexcept;
+
+  /// Pending changes (files) past which merge_due() says to build the table in full again.
+  static std::size_t max_pending(std::size_t files) noexcept;
+  bool merge_due() const noexcept {
+    return table_ && pending_.items().size() > max_pending(table_->file_count());
+  }
+  /// Builds the full table of what is loaded (the same content: nothing new to publish).
+  void merge();
 
  private:
+  // What the table says of a file now: its key and encoded metadata, or false if it has none.
+  bool file_in_table(std::string_view name, public_key& key, std::string_view& meta) const;
   bool changes_anything(const change_set& changes) const;
   bool is_bad(std::string_view name, const std::string** reason) const;
+  void merge_bad(const change_set& changes, bool full);
+  bool apply_layered(const change_set& changes);
+  // The full table of what is loaded, pending changes included.
+  std::shared_ptr<const cert_table> flat_table() const;
 
   bool in_memory_;
-  std::shared_ptr<const cert_table> table_;
-  bad_list bad_;         // files skipped, sorted by name
-  bad_list duplicates_;  // files whose key an earlier file has, sorted by name
+  std::shared_ptr<const cert_table> table_;   // the last full build
+  change_set pending_;                        // since table_ (finished; folders only)
+  std::shared_ptr<const key_table> layered_;  // pending_ over table_; null when none
+  bad_list bad_;                              // files skipped, sorted by name
+  bad_list duplicates_;                       // files whose key an earlier file has, sorted by name
 };
 
 }  // namespace zmqsec::certs::detail

@@ -115,6 +115,24 @@ void change_set::finish() {
   items_.resize(kept);
 }
 
+void change_set::append(const change_set& other) {
+  items_.reserve(items_.size() + other.items_.size());
+  for (const item& theirs : other.items_) {
+    item& ours = add(other.name(theirs), theirs.what);
+    ours.key = theirs.key;
+    if (theirs.what == kind::loaded) {
+      const auto meta = other.meta(theirs);
+      ours.meta = checked_u32(meta_.size());
+      ours.meta_size = theirs.meta_size;
+      put_bytes(meta_, meta);
+      checked_u32(meta_.size());
+    } else if (theirs.what == kind::bad) {
+      ours.reason = checked_u32(reasons_.size());
+      reasons_.push_back(other.reason(theirs));
+    }
+  }
+}
+
 // Keys come from administrators' files, so they are usually uniform already; see hash_key.
 std::uint64_t process_seed() {
   static const std::uint64_t seed = [] {
@@ -183,6 +201,12 @@ std::string_view cert_table::file_meta(std::size_t file) const noexcept {
 }
 
 std::size_t cert_table::find_file(std::string_view name) const noexcept {
+  const std::size_t low = first_file_not_before(name);
+  if (low < files_.size() && file_name(low) == name) return low;
+  return no_file;
+}
+
+std::size_t cert_table::first_file_not_before(std::string_view name) const noexcept {
   std::size_t low = 0;
   std::size_t high = files_.size();
   while (low < high) {
@@ -193,8 +217,7 @@ std::size_t cert_table::find_file(std::string_view name) const noexcept {
       high = mid;
     }
   }
-  if (low < files_.size() && file_name(low) == name) return low;
-  return no_file;
+  return low;
 }
 
 namespace {

@@ -102,6 +102,9 @@ class change_set {
   /// adding and before reading; calling it again changes nothing.
   void finish();
 
+  /// Adds other's items after these (call finish() after).
+  void append(const change_set& other);
+
   /// Removes the items for which pred(item) holds (after finish()).
   template <class Pred>
   void erase_if(Pred pred) {
@@ -192,6 +195,8 @@ class cert_table final : public key_table {
   static constexpr std::size_t no_file = static_cast<std::size_t>(-1);
   /// Index of the file called name, or no_file (binary search: files are sorted by name).
   std::size_t find_file(std::string_view name) const noexcept;
+  /// Index of the first file whose name is name or sorts after it (file_count() if none).
+  std::size_t first_file_not_before(std::string_view name) const noexcept;
   const file& file_at(std::size_t index) const noexcept { return files_[index]; }
   /// The encoded metadata of a file (what change_set::meta returns for it when it was read).
   std::string_view file_meta(std::size_t file) const noexcept;

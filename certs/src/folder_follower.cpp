@@ -18,10 +18,11 @@ using core::folder_event;
 // linear in the number of changes; a quiet store still publishes a change at once.
 constexpr int backoff_factor = 2;
 constexpr auto max_backoff = std::chrono::milliseconds(250);
-// A file that disappears is let go only once the folder has been quiet this long (and at the
-// latest after removal_delay_limit): `rm -rf certs` unlinks the files one by one before the
-// folder, and the store must see that as the folder going away, which keeps the keys, rather
-// than as the files being removed, which would drop them. Additions and changes are not held.
+// A file that disappears is let go at once, but the model from before is kept while the folder
+// is busy (until it has been quiet for removal_grace, and for removal_delay_limit at most): `rm
+// -rf certs` unlinks the files one by one before the folder, and the store must see that as the
+// folder going away, which keeps the keys, rather than as the files being removed, which would
+// drop them. When the folder goes within that time, the store goes back to the kept model.
 constexpr auto removal_grace = std::chrono::milliseconds(100);
 constexpr auto removal_delay_limit = std::chrono::seconds(1);
 
@@ -45,6 +46,7 @@ void folder_follower::forget_pending() noexcept {
   dirty_.clear();
   rescan_ = false;
   check_folder_ = false;
+  end_removals();
 }
 
 void folder_follower::run(const core::stop_view& stop) {
@@ -102,7 +104,9 @@ void folder_follower::do_round(const core::stop_view& stop) {
 // what a name holds is decided when it is read, so order and repetition do not matter.
 void folder_follower::note(const core::folder_changes& changes) {
   if (changes.empty()) return;
-  last_event_ = clock::now();
+  const auto now = clock::now();
+  if (now - last_event_ >= removal_grace) end_removals();  // the folder was quiet: not rm -rf
+  last_event_ = now;
   if (changes.rescan) rescan_ = true;
   if (changes.folder_changed) check_folder_ = true;
   for (const auto& entry : changes.entries) note_file(entry);
@@ -136,7 +140,10 @@ void folder_follower::process_pending(const core::stop_view& stop) {
     check_folder_ = false;
     const auto state = source_.attach(news);
     if (state == folder_source::folder_state::changed) rescan_ = true;
-    if (state == folder_source::folder_state::lost && news) source_.publish(true);
+    if (state == folder_source::folder_state::lost) {
+      if (source_.restore_before_removals()) news = true;  // rm -rf: keep what was there
+      if (news) source_.publish(true);
+    }
   }
   if (!source_.readable()) {  // lost; only its return (check_folder_) can bring work
     forget_pending();
@@ -153,33 +160,28 @@ void folder_follower::process_pending(const core::stop_view& stop) {
   if (!source_.read_files(dirty_, changes, stopped)) return;
   dirty_.clear();
   changes.finish();
-  hold_back_removals(changes);
+  note_removals(changes);
   source_.apply(changes);
 }
 
-// Takes the removals of loaded files out of changes and leaves their names pending while the
-// folder is still busy (see removal_grace).
-void folder_follower::hold_back_removals(change_set& changes) {
+// Keeps the model before the first removal of a loaded file while the folder is busy (see
+// removal_grace).
+void folder_follower::note_removals(const change_set& changes) {
   const auto now = clock::now();
-  if (removals_held_since_ == clock::time_point{}) removals_held_since_ = now;
-  const bool quiet = now - last_event_ >= removal_grace;
-  const bool held_too_long = now - removals_held_since_ >= removal_delay_limit;
-  bool held = false;
-  if (!quiet && !held_too_long) {
-    changes.erase_if([&](const change_set::item& item) {
-      if (item.what != change_set::kind::absent) return false;
-      const auto name = changes.name(item);
-      if (!source_.has_file(name)) return false;
-      dirty_.try_emplace(std::string(name), false);
-      held = true;
-      return true;
-    });
+  if (removals_since_ != clock::time_point{} && now - removals_since_ < removal_delay_limit) {
+    return;  // kept already, for this busy spell
   }
-  if (held) {
-    not_before_ = std::max(not_before_, last_event_ + removal_grace);
-  } else {
-    removals_held_since_ = {};
+  for (const auto& item : changes.items()) {
+    if (item.what != change_set::kind::absent || !source_.has_file(changes.name(item))) continue;
+    source_.keep_before_removals();
+    removals_since_ = now;
+    return;
   }
+}
+
+void folder_follower::end_removals() noexcept {
+  source_.forget_before_removals();
+  removals_since_ = {};
 }
 
 void folder_follower::report_failure(const std::string& what) noexcept {

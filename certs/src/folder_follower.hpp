@@ -1,7 +1,7 @@
 // The folder follower of a cert_store: turns what core::folder_watch reports into pending work
 // (files to read again, a full read, a look at the folder itself) and does it on a core::worker
-// of its own, with its own timing: removals held back while the folder is busy (rm -rf), and a
-// backoff under a flood of events.
+// of its own, with its own timing: the keys of files removed while the folder is busy restored
+// if the folder itself then goes (rm -rf), and a backoff under a flood of events.
 #pragma once
 
 #include <chrono>
@@ -41,7 +41,8 @@ class folder_follower {
   void note(const core::folder_changes& changes);
   void note_file(const core::folder_changes::entry& entry);
   void process_pending(const core::stop_view& stop);
-  void hold_back_removals(change_set& changes);
+  void note_removals(const change_set& changes);
+  void end_removals() noexcept;
   void report_failure(const std::string& what) noexcept;
   bool has_pending() const noexcept { return rescan_ || check_folder_ || !dirty_.empty(); }
 
@@ -53,9 +54,9 @@ class folder_follower {
   folder_source::file_list dirty_;  // files to read again
   bool rescan_ = false;
   bool check_folder_ = false;
-  clock::time_point last_event_{};           // of the latest event that made work
-  clock::time_point removals_held_since_{};  // when removals were first held back; {} if none
-  clock::time_point not_before_{};           // the follower does no pending work before then
+  clock::time_point last_event_{};      // of the latest event that made work
+  clock::time_point removals_since_{};  // when the model before removals was kept; {} if none
+  clock::time_point not_before_{};      // the follower does no pending work before then
 
   core::worker worker_;  // last: stopped and joined before the rest goes
 };

@@ -117,7 +117,18 @@ bool folder_source::read_files(const file_list& files, change_set& out, const st
 }
 
 void folder_source::apply(change_set& changes) {
-  if (model_.apply_incremental(changes)) publish(true);
+  if (!model_.apply_incremental(changes)) return;
+  publish(true);
+  // The change is in force; now fold the pending changes into a full table, so that the next
+  // change is laid over few again. The published snapshot keeps the layered table it reads.
+  if (model_.merge_due()) model_.merge();
+}
+
+bool folder_source::restore_before_removals() {
+  if (!before_removals_) return false;
+  model_ = std::move(*before_removals_);
+  before_removals_.reset();
+  return true;
 }
 
 bool folder_source::set_folder_problem(const std::string& what) {
@@ -129,7 +140,7 @@ bool folder_source::set_folder_problem(const std::string& what) {
 }
 
 void folder_source::publish(bool notify) {
-  publisher_.publish(model_.table(), model_.problems(dir_, folder_problem_),
+  publisher_.publish(model_.published(), model_.problems(dir_, folder_problem_),
                      !folder_problem_.empty(), notify);
 }
 

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -53,6 +54,13 @@ class folder_source {
   /// Applies changes to some files and publishes them if they change anything.
   void apply(change_set& changes);
 
+  /// Keeps the model as it is now, to go back to if the folder goes away while files are being
+  /// removed (see folder_follower); replaces one kept before.
+  void keep_before_removals() { before_removals_ = model_; }
+  void forget_before_removals() noexcept { before_removals_.reset(); }
+  /// Goes back to the model kept by keep_before_removals(); false if none was kept.
+  bool restore_before_removals();
+
   /// Records that the folder cannot be read (keeping the table); returns whether that is news.
   bool set_folder_problem(const std::string& what);
   void publish(bool notify);
@@ -73,6 +81,7 @@ class folder_source {
   snapshot_publisher& publisher_;
 
   cert_model model_{false};
+  std::optional<cert_model> before_removals_;  // see keep_before_removals()
   unique_fd dir_fd_;            // the folder the table was read from; empty while lost
   std::string folder_problem_;  // empty while the folder reads fine
   int folder_errno_ = 0;        // why attach() last lost the folder

@@ -236,6 +236,17 @@ bool line_reader::next(std::string_view& line, std::uint64_t& offset, bool& too_
   }
 }
 
+void line_reader::rewind_to(std::uint64_t offset) {
+  if (::lseek(fd_.get(), static_cast<off_t>(offset), SEEK_SET) < 0) {
+    throw errno_error(errno, path_, "cannot seek");
+  }
+  buffer_offset_ = offset;
+  begin_ = 0;
+  end_ = 0;
+  eof_ = false;
+  skip_rest_ = false;
+}
+
 std::string line_reader::read_at(std::uint64_t offset, std::size_t size) const {
   std::string out(size, '\0');
   std::size_t done = 0;

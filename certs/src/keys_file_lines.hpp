@@ -41,6 +41,9 @@ class line_reader {
   /// of max_line_size bytes or more is returned cut to that, with too_long set.
   bool next(std::string_view& line, std::uint64_t& offset, bool& too_long);
 
+  /// Goes back to the line that starts at offset (one next() returned), to read on from there.
+  void rewind_to(std::uint64_t offset);
+
   /// Reads size bytes at offset (a part of the file already read through next()).
   std::string read_at(std::uint64_t offset, std::size_t size) const;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <string_view>
 #include <utility>
 
 #include "keys_file_lines.hpp"
@@ -125,41 +126,101 @@ void keys_file_model::load_all() {
   incremental_ = false;
 }
 
-bool keys_file_model::update() {
-  line_reader reader(file_);
-  big_vector<std::uint64_t> hashes;
-  big_vector<std::uint64_t> offsets;
-  hashes.reserve(lines_.size() + 64);
-  offsets.reserve(lines_.size() + 64);
+// Where the file differs from lines_, found in two passes that keep nothing per line (a change
+// to a file of a million lines must not allocate, and fault in, arrays of a million): the first
+// compares lines from the start until one differs and counts the rest; the second compares each
+// line from there with the old line as far from the end, so that the last one that differs ends
+// the window. begin_offset and end_offset bound the window's new lines in the file, digest sums
+// up their hashes (to check that what is parsed next is what was compared).
+struct keys_file_model::scan {
+  window w;
+  std::size_t new_lines = 0;
+  std::uint64_t begin_offset = 0;
+  std::uint64_t end_offset = 0;
+  std::uint64_t digest = 0;
+};
+
+namespace {
+
+std::uint64_t add_to_digest(std::uint64_t digest, std::uint64_t hash) noexcept {
+  digest = ((digest << 5) | (digest >> 59)) ^ (hash >> 1);  // bit 0 says key or not: left out
+  return digest * 0x9E3779B97F4A7C15ULL;
+}
+
+}  // namespace
+
+// Pass 1: the lines equal to lines_ from the start; counts the file's lines.
+void keys_file_model::scan_front(line_reader& reader, scan& s) const {
   std::string_view line;
   std::uint64_t offset = 0;
   bool too_long = false;
+  bool differs = false;
+  std::size_t lines = 0;
   while (reader.next(line, offset, too_long)) {
-    hashes.push_back(line_hash(line));
-    offsets.push_back(offset);
+    if (!differs && (lines >= lines_.size() || !same_text(line_hash(line), lines_[lines].hash))) {
+      differs = true;
+      s.w.begin = lines;
+      s.begin_offset = offset;
+    }
+    ++lines;
   }
-  const std::size_t old_n = lines_.size();
-  const std::size_t new_n = hashes.size();
-  const std::size_t common = std::min(old_n, new_n);
-  window w;
-  while (w.begin < common && same_text(hashes[w.begin], lines_[w.begin].hash)) ++w.begin;
-  std::size_t tail = 0;
-  while (tail < common - w.begin &&
-         same_text(hashes[new_n - 1 - tail], lines_[old_n - 1 - tail].hash)) {
-    ++tail;
+  s.new_lines = lines;
+  if (!differs) {
+    s.w.begin = lines;
+    s.begin_offset = reader.position();
   }
-  w.old_end = old_n - tail;
-  w.new_end = new_n - tail;
-  if (w.begin == old_n && old_n == new_n) return false;
+}
 
+// Pass 2: from the first line that differs, the last line that differs from its old line as far
+// from the end. False if the file changed between the passes.
+bool keys_file_model::scan_back(line_reader& reader, scan& s) const {
+  const auto shift =
+      static_cast<std::ptrdiff_t>(s.new_lines) - static_cast<std::ptrdiff_t>(lines_.size());
+  const auto begin = static_cast<std::ptrdiff_t>(s.w.begin);
+  reader.rewind_to(s.begin_offset);
+  s.w.new_end = s.w.begin;
+  s.end_offset = s.begin_offset;
+  std::string_view line;
+  std::uint64_t offset = 0;
+  bool too_long = false;
+  bool end_pending = false;
+  std::uint64_t running = 0;
+  std::ptrdiff_t j = begin;
+  for (; reader.next(line, offset, too_long); ++j) {
+    if (std::exchange(end_pending, false)) s.end_offset = offset;
+    const std::uint64_t hash = line_hash(line);
+    running = add_to_digest(running, hash);
+    const std::ptrdiff_t old = j - shift;
+    if (old >= begin && old < static_cast<std::ptrdiff_t>(lines_.size()) &&
+        same_text(hash, lines_[static_cast<std::size_t>(old)].hash)) {
+      continue;
+    }
+    s.w.new_end = static_cast<std::size_t>(j + 1);
+    s.digest = running;
+    end_pending = true;
+  }
+  if (end_pending) s.end_offset = reader.position();
+  s.w.old_end = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(s.w.new_end) - shift);
+  return static_cast<std::size_t>(j) == s.new_lines;
+}
+
+bool keys_file_model::update() {
+  line_reader reader(file_);
+  scan s;
+  scan_front(reader, s);
+  if (s.w.begin == lines_.size() && s.new_lines == lines_.size()) return false;
+  if (!scan_back(reader, s)) {
+    load_all();  // changed again while it was read
+    return true;
+  }
+  const window& w = s.w;
   const std::size_t changed = (w.old_end - w.begin) + (w.new_end - w.begin);
-  if (duplicates_ > 0 || changed > std::max<std::size_t>(4096, old_n / 8)) {
+  if (duplicates_ > 0 || changed > std::max<std::size_t>(4096, lines_.size() / 8)) {
     load_all();
     return true;
   }
-  const std::uint64_t begin = w.begin < new_n ? offsets[w.begin] : reader.position();
-  const std::uint64_t end = w.new_end < new_n ? offsets[w.new_end] : reader.position();
-  const std::string text = reader.read_at(begin, static_cast<std::size_t>(end - begin));
+  const std::string text =
+      reader.read_at(s.begin_offset, static_cast<std::size_t>(s.end_offset - s.begin_offset));
   batch b(w.begin + 1);
   for (std::size_t pos = 0; pos < text.size();) {
     const std::size_t newline = text.find('\n', pos);
@@ -169,10 +230,9 @@ bool keys_file_model::update() {
     pos = stop + 1;
   }
   // The file changed again while it was read: its next change event brings it in whole.
-  bool consistent = b.records.size() == w.new_end - w.begin;
-  for (std::size_t i = 0; consistent && i < b.records.size(); ++i) {
-    consistent = same_text(b.records[i].hash, hashes[w.begin + i]);
-  }
+  std::uint64_t digest = 0;
+  for (const auto& r : b.records) digest = add_to_digest(digest, r.hash);
+  const bool consistent = b.records.size() == w.new_end - w.begin && digest == s.digest;
   if (!consistent || !apply(w, b)) {
     load_all();
     return true;
@@ -223,20 +283,23 @@ bool keys_file_model::apply(const window& w, batch& b) {
     }
     shards[s] = std::make_shared<const key_shard>(std::move(next));
   }
-  key_lines_ = key_lines_ - removed_keys + b.keys.size();
-  table_ = std::make_shared<const keys_file_table>(std::move(shards), name_, key_lines_);
+  const std::size_t lines = lines_.size() - (w.old_end - w.begin) + b.records.size();
+  if (lines > lines_.capacity()) lines_.reserve(std::max(lines, lines_.size() + lines_.size() / 8));
+  auto table = std::make_shared<const keys_file_table>(std::move(shards), name_,
+                                                       key_lines_ - removed_keys + b.keys.size());
+  key_lines_ = table->file_count();
+  table_ = std::move(table);
   commit_window(w, b);
   return true;
 }
 
 // The line records and problems after the window was replaced by b's lines.
 void keys_file_model::commit_window(const window& w, batch& b) {
-  big_vector<line_record> lines;
-  lines.reserve(w.begin + b.records.size() + (lines_.size() - w.old_end));
-  lines.insert(lines.end(), lines_.begin(), lines_.begin() + static_cast<std::ptrdiff_t>(w.begin));
-  lines.insert(lines.end(), b.records.begin(), b.records.end());
-  lines.insert(lines.end(), lines_.begin() + static_cast<std::ptrdiff_t>(w.old_end), lines_.end());
-  lines_ = std::move(lines);
+  // In place (apply() reserved the room): a copy would fault in 16 bytes a line afresh.
+  const auto first = lines_.begin() + static_cast<std::ptrdiff_t>(w.begin);
+  lines_.erase(first, lines_.begin() + static_cast<std::ptrdiff_t>(w.old_end));
+  lines_.insert(lines_.begin() + static_cast<std::ptrdiff_t>(w.begin), b.records.begin(),
+                b.records.end());
 
   std::vector<problem> problems;
   for (auto& p : problems_) {

@@ -20,6 +20,8 @@
 
 namespace zmqsec::certs::detail {
 
+class line_reader;
+
 class keys_file_model {
  public:
   explicit keys_file_model(std::filesystem::path file);
@@ -33,6 +35,8 @@ class keys_file_model {
   bool update();
 
   const std::shared_ptr<const keys_file_table>& table() const noexcept { return table_; }
+  /// Lines of the file as last read.
+  std::size_t line_count() const noexcept { return lines_.size(); }
   /// The skipped lines, by line number.
   std::vector<file_problem> problems() const;
   const std::filesystem::path& file() const noexcept { return file_; }
@@ -51,6 +55,9 @@ class keys_file_model {
 
  private:
   struct window;  // where the file differs from lines_
+  struct scan;    // how update() found it
+  void scan_front(line_reader& reader, scan& s) const;
+  bool scan_back(line_reader& reader, scan& s) const;
   bool apply(const window& w, batch& b);
   void commit_window(const window& w, batch& b);
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <zmqsec/core/file_watch.hpp>
+#include <zmqsec/core/low_priority.hpp>
 
 #include "keys_file_model.hpp"
 #include "store_state.hpp"
@@ -43,7 +44,7 @@ class keys_file_store final : public store_state {
     publisher.refuse_inside_callback("reload()");
     std::lock_guard lock(update_mutex_);
     try {
-      model_.load_all();
+      load_all_politely();
       problem_.clear();
     } catch (const std::exception& e) {
       problem_ = e.what();
@@ -68,6 +69,19 @@ class keys_file_store final : public store_state {
   const std::filesystem::path& keys_file() const noexcept override { return model_.file(); }
 
  private:
+  // A full read of a large file takes a core for a second or so: it is done on a thread the
+  // kernel runs only when the threads serving clients (handshakes, the ZAP handler) leave the
+  // CPU idle, so that a reload (SIGHUP, say) does not cost them throughput. Snapshots are read
+  // without locks, so nothing they need waits for it. Small files are read at once.
+  void load_all_politely() {
+    if (model_.line_count() < large_file_lines) {
+      model_.load_all();
+      return;
+    }
+    core::run_at_low_priority([this] { model_.load_all(); });
+  }
+  static constexpr std::size_t large_file_lines = 65536;
+
   // On the watch's thread: applies the change, or keeps the keys loaded and says why not.
   void file_changed() noexcept {
     try {

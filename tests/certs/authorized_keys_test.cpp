@@ -231,3 +231,149 @@ TEST(keys_file_model, falls_back_to_a_full_load_for_a_large_change_and_stays_exa
   EXPECT_EQ(model.table()->find_id(keys[0].data()), zc::detail::key_table::no_entry);
   EXPECT_NE(model.table()->find_id(others[4999].data()), zc::detail::key_table::no_entry);
 }
+
+// Large files: 100,000 keys here (the benchmark takes a million).
+namespace {
+
+constexpr std::size_t large = 100000;
+
+// Lines of keys, with bad lines put in at the (1-based) line numbers given, ascending.
+std::string lines_with_bad(const std::vector<zc::public_key>& keys,
+                           const std::vector<std::size_t>& bad_lines) {
+  std::string text;
+  text.reserve(keys.size() * 48);
+  std::size_t next_bad = 0;
+  std::size_t line = 1;
+  for (std::size_t i = 0; i < keys.size(); ++line) {
+    if (next_bad < bad_lines.size() && bad_lines[next_bad] == line) {
+      text += "not a key, line " + std::to_string(line) + "\n";
+      ++next_bad;
+      continue;
+    }
+    text += keys[i].z85() + "\n";
+    ++i;
+  }
+  return text;
+}
+
+}  // namespace
+
+TEST(authorized_keys, a_large_file_reports_bad_lines_by_number_and_loads_the_rest) {
+  zmqsec::testing::temp_dir dir;
+  const auto keys = random_keys(large);
+  const std::vector<std::size_t> bad = {1, 50000, large + 2};
+  const auto file = dir.write("clients.keys", lines_with_bad(keys, bad));
+  auto store = zc::cert_store::from_authorized_keys(file, {.follow = false, .on_change = {}});
+  const auto snapshot = store.current();
+  EXPECT_EQ(snapshot->size(), large);
+  ASSERT_EQ(snapshot->problems().size(), bad.size());
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    EXPECT_EQ(snapshot->problems()[i].line, bad[i]);
+  }
+  EXPECT_TRUE(snapshot->contains(keys.front()));
+  EXPECT_TRUE(snapshot->contains(keys[large / 2]));
+  EXPECT_TRUE(snapshot->contains(keys.back()));
+}
+
+TEST(authorized_keys, a_large_file_replaced_by_rename_is_applied_line_by_line) {
+  zmqsec::testing::temp_dir dir;
+  auto keys = random_keys(large);
+  const auto file = dir.write("clients.keys", lines_of(keys));
+  zc::detail::keys_file_model model(file);
+  model.load_all();
+  auto store = zc::cert_store::from_authorized_keys(file);
+  const auto generation = store.generation();
+
+  const auto gone = keys[large / 3];
+  keys[large / 3] = random_key();  // one line replaced by another
+  fs::rename(dir.write("clients.keys.new", lines_of(keys)), file);
+
+  const auto snapshot = next_snapshot(store, generation);
+  EXPECT_FALSE(snapshot->contains(gone));
+  EXPECT_TRUE(snapshot->contains(keys[large / 3]));
+  EXPECT_EQ(snapshot->size(), large);
+  ASSERT_TRUE(model.update());
+  EXPECT_TRUE(model.last_update_incremental());
+}
+
+TEST(authorized_keys, a_large_file_rewritten_in_place_is_applied_line_by_line) {
+  zmqsec::testing::temp_dir dir;
+  auto keys = random_keys(large);
+  const auto file = dir.write("clients.keys", lines_of(keys));
+  zc::detail::keys_file_model model(file);
+  model.load_all();
+  auto store = zc::cert_store::from_authorized_keys(file);
+  const auto generation = store.generation();
+
+  const auto gone = keys[large - 10];
+  keys.erase(keys.begin() + static_cast<std::ptrdiff_t>(large - 10));
+  dir.write("clients.keys", lines_of(keys) + "a bad line at the end\n");  // truncated, written
+
+  ASSERT_TRUE(zmqsec::testing::wait_until([&] {
+    const auto now = store.current();
+    return now->generation() > generation && !now->contains(gone) && now->problems().size() == 1;
+  }));
+  const auto snapshot = store.current();
+  EXPECT_EQ(snapshot->size(), large - 1);
+  EXPECT_EQ(snapshot->problems()[0].line, large);
+  EXPECT_TRUE(snapshot->contains(keys.back()));
+  ASSERT_TRUE(model.update());
+  EXPECT_TRUE(model.last_update_incremental());
+}
+
+// Whatever one edit does to the file, update() ends where a fresh load of the file ends.
+TEST(keys_file_model, ends_as_a_fresh_load_after_edits_at_either_end_and_within) {
+  zmqsec::testing::temp_dir dir;
+  const auto keys = random_keys(3000);
+  const auto extra = random_key();
+  std::vector<std::string> lines;
+  for (const auto& k : keys) lines.push_back(k.z85());
+  const std::vector<std::vector<std::string>> edits = [&] {
+    std::vector<std::vector<std::string>> e;
+    auto without = [&](std::size_t i) {
+      auto copy = lines;
+      copy.erase(copy.begin() + static_cast<std::ptrdiff_t>(i));
+      return copy;
+    };
+    e.push_back(without(0));
+    e.push_back(without(lines.size() - 1));
+    auto first = lines;
+    first.insert(first.begin(), extra.z85() + " name=first");
+    e.push_back(first);
+    auto same_line_twice = lines;
+    same_line_twice.insert(same_line_twice.begin() + 1500, "# a comment");
+    same_line_twice.insert(same_line_twice.begin() + 1500, "# a comment");
+    e.push_back(same_line_twice);
+    auto bad = lines;
+    bad[10] = "bad line";
+    e.push_back(bad);
+    e.push_back({lines.begin(), lines.begin() + 100});
+    return e;
+  }();
+  for (std::size_t n = 0; n < edits.size(); ++n) {
+    auto join = [](const std::vector<std::string>& text) {
+      std::string out;
+      for (const auto& l : text) out += l + "\n";
+      return out;
+    };
+    const auto file = dir.write("k", join(lines));
+    zc::detail::keys_file_model model(file);
+    model.load_all();
+    dir.write("k", join(edits[n]));
+    ASSERT_TRUE(model.update()) << "edit " << n;
+    zc::detail::keys_file_model fresh(file);
+    fresh.load_all();
+    EXPECT_EQ(model.table()->size(), fresh.table()->size()) << "edit " << n;
+    EXPECT_EQ(model.line_count(), fresh.line_count()) << "edit " << n;
+    for (std::size_t i = 0; i < fresh.table()->size(); ++i) {
+      const auto& key = fresh.table()->key_of(fresh.table()->id_at(i));
+      EXPECT_NE(model.table()->find_id(key.data()), zc::detail::key_table::no_entry)
+          << "edit " << n;
+    }
+    const auto a = model.problems();
+    const auto b = fresh.problems();
+    ASSERT_EQ(a.size(), b.size()) << "edit " << n;
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].line, b[i].line) << "edit " << n;
+    EXPECT_FALSE(model.update()) << "edit " << n;
+  }
+}
