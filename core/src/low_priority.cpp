@@ -1,7 +1,5 @@
 #include <zmqsec/core/low_priority.hpp>
 
-#include <pthread.h>
-#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -13,11 +11,11 @@
 namespace zmqsec::core {
 namespace {
 
-// SCHED_IDLE where the kernel allows it (Linux 2.6.23 on, no privilege needed to lower); nice 19
-// for this thread only (Linux's setpriority on a thread id) otherwise.
+// Nice 19 for this thread only (Linux's setpriority on a thread id). Not SCHED_IDLE: an idle-class
+// thread gets no CPU at all while other processes keep the machine busy, and if it was preempted
+// holding the memory-map lock or a malloc arena, the served threads would wait on it without
+// bound. At nice 19 it still gets a small share, so such a wait ends.
 void lower_this_thread() noexcept {
-  sched_param param{};
-  if (::pthread_setschedparam(::pthread_self(), SCHED_IDLE, &param) == 0) return;
   (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);
 }
 

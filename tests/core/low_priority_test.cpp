@@ -1,6 +1,6 @@
-// run_at_low_priority: the work runs once, on another thread that the kernel schedules only when
-// the CPU is otherwise idle (SCHED_IDLE, or nice 19), and its exception reaches the caller. The
-// caller's own priority is left as it was.
+// run_at_low_priority: the work runs once, on another thread at nice 19 (not SCHED_IDLE, which can
+// starve it for good while it holds a lock the served threads need), and its exception reaches
+// the caller. The caller's own priority is left as it was.
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <sched.h>
@@ -20,8 +20,8 @@ namespace {
 bool this_thread_is_low_priority() {
   int policy = 0;
   sched_param param{};
-  if (::pthread_getschedparam(::pthread_self(), &policy, &param) == 0 && policy == SCHED_IDLE) {
-    return true;
+  if (::pthread_getschedparam(::pthread_self(), &policy, &param) != 0 || policy != SCHED_OTHER) {
+    return false;
   }
   errno = 0;
   const int nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)));

@@ -1,6 +1,6 @@
 // run_at_low_priority: runs a long piece of work (the full reload of a million-key file) on a
-// thread of its own that the kernel schedules only when nothing else wants the CPU (SCHED_IDLE,
-// or nice 19 where that is refused), and waits for it. On a server with few cores the work then
+// thread of its own at nice 19 (the kernel gives it a small share of a busy CPU), and waits
+// for it. On a server with few cores the work then
 // yields to the threads that serve clients (libzmq's I/O threads doing CURVE handshakes, the ZAP
 // handler) instead of taking a core from them. A thread's priority cannot be raised again
 // without privileges, hence a thread of its own rather than the caller's.
@@ -11,8 +11,9 @@
 // The kernel's and the allocator's locks are shared all the same: the low thread may be
 // preempted while it holds the process's memory-map lock (mmap, munmap) or a malloc arena, and
 // the threads that then wait for it wait until it runs again. Where the process's own threads
-// fill the CPU they block, the CPU idles and it does run; where other processes fill the CPU
-// (a shared, saturated machine) it gets almost nothing and the wait can be long.
+// fill the CPU they block, the CPU idles and it does run; where other processes fill the CPU it
+// still gets its nice-19 share, so the wait is bounded (SCHED_IDLE, which would give it none,
+// is not used for that reason).
 // The work is never skipped: on an idle machine it runs at full speed, on a saturated one it
 // takes longer. If no thread can be created, it runs on the caller's thread instead.
 #pragma once
