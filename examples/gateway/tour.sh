@@ -8,20 +8,12 @@
 #   ZMQ_CERT=... ZMQ_LOGTAIL=... ZMQ_MONITOR=... ZMQ_GATEWAY=... CURVE_CLIENT=... tour.sh
 set -euo pipefail
 : "${ZMQ_CERT:?}" "${ZMQ_LOGTAIL:?}" "${ZMQ_MONITOR:?}" "${ZMQ_GATEWAY:?}" "${CURVE_CLIENT:?}"
+tour_name="gateway tour"
+# shellcheck source=../tour_helpers.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tour_helpers.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 python=/usr/bin/python3  # Debian's python3-zmq
 
-step() { printf '\n== %s\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
-fail() { echo "gateway tour: $*" >&2; exit 1; }
-# Waits up to $2 seconds for file $1 to contain the fixed string $3 (checked every 0.1 s).
-wait_for() {
-  local deadline=$((SECONDS + $2))
-  until grep -qF -- "$3" "$1" 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || fail "waited $2 s for '$3' in $1"
-    sleep 0.1
-  done
-}
 # The sum of the samples of metric $1 whose labels contain each of $2... (name="value"), in a
 # scrape of $metrics, as a whole number.
 metric() {
@@ -33,19 +25,8 @@ print(int(sum(float(l.split()[-1]) for l in lines if all(f in l for f in sys.arg
 }
 
 started=$(date +%s.%N)
-zmq-cert() { "$ZMQ_CERT" "$@"; }
-curve_client() { "$CURVE_CLIENT" "$@"; }
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-echo "working in $work"
+enter_work_folder
 
 step "6. The operator's act: a service that speaks plain ZeroMQ, which nobody may change"
 printf '$ %s\n' "python3 plain_service.py &"

@@ -6,37 +6,12 @@
 #   ZMQ_CERT=... ZMQ_LOGTAIL=... SECURE_SERVICE=... CURVE_CLIENT=... tour.sh
 set -euo pipefail
 : "${ZMQ_CERT:?}" "${ZMQ_LOGTAIL:?}" "${SECURE_SERVICE:?}" "${CURVE_CLIENT:?}"
-
-step() { printf '\n== %s\n' "$*"; }
-# Prints a command the way a user would type it, then runs it.
-run() { printf '$ %s\n' "$*"; "$@"; }
-fail() { echo "tour: $*" >&2; exit 1; }
-# Waits up to $2 seconds for file $1 to contain the fixed string $3 (checked every 0.1 s).
-wait_for() {
-  local deadline=$((SECONDS + $2))
-  until grep -qF -- "$3" "$1" 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || fail "waited $2 s for '$3' in $1"
-    sleep 0.1
-  done
-}
+tour_name="tour"
+# shellcheck source=../tour_helpers.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tour_helpers.sh"
 
 started=$(date +%s.%N)
-
-# The tour calls the tools by the names a user would have on PATH (those it starts in the
-# background by their paths, so that $! is the program itself and the cleanup can stop it).
-zmq-cert() { "$ZMQ_CERT" "$@"; }
-curve_client() { "$CURVE_CLIENT" "$@"; }
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-echo "working in $work"
+enter_work_folder
 
 step "1. Certificates: a server, two clients and an operator; alice and the operator are allowed"
 run zmq-cert generate server --meta name=demo-server
