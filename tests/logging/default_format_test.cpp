@@ -33,8 +33,8 @@ TEST(default_format_test, writes_what_spdlogs_default_pattern_writes) {
   spdlog::pattern_formatter spdlogs("%+");
   default_formatter ours;
   const std::int64_t times[] = {
-      1764745801123, 1764745801999,   1764745802000, 1764745802001, 0, 999, -1,
-      -1001,         253402300799999, 1764720000000, 1735689599999};
+      1764745801123, 1764745801999, 1764745802000, 1764745802001, 0, 999, -1,
+      -1001,         4102444799999, 1764720000000, 1735689599999};
   const spdlog::source_loc sources[] = {
       {}, {"/work/app/src/server.cpp", 42, "serve"}, {"plain.cpp", 0, "f"}, {"a/b/", -3, ""}};
   const char* names[] = {"app", "", "a logger with spaces"};
