@@ -22,8 +22,9 @@ struct authenticator_core {
   handler_counters counters;  // before publisher, which counts password reloads into it
   policy_publisher publisher;
   session_registry sessions;
-  void* context = nullptr;  // the ZAP context, set by the variant's constructor (for the guards) //
-                            // of session_guard; recorded by the ZAP server while one is attached
+  // The ZAP context, set by the variant's constructor: a session_guard makes its monitor's
+  // socket in it.
+  void* context = nullptr;
 };
 
 }  // namespace zmqsec::auth::detail

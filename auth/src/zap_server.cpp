@@ -226,7 +226,10 @@ void zap_server::record_session(const policy& decided_by, std::span<const std::s
 }
 
 zap_step zap_server::reply(zap_slot& slot, zap_outcome outcome) noexcept {
-  if (outcome == zap_outcome::reply && slot.reply.status == zap_status::success) {
+  // A deferred answer: the session is recorded here (the synchronous ones in decide_slot). Only
+  // while a guard is attached is the request split again.
+  if (outcome == zap_outcome::reply && slot.reply.status == zap_status::success &&
+      sessions_ != nullptr && sessions_->tracking()) {
     std::array<std::string_view, max_frames + 1> views{};
     if (const auto split = split_slot(slot, views)) {
       record_session(refresh_policy(), split->body, slot.reply);
