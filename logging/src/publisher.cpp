@@ -16,6 +16,7 @@
 #include <zmqsec/logging/topic.hpp>
 
 #include "default_format.hpp"
+#include "json_payload.hpp"
 #include "send_thread.hpp"
 #include "sockets.hpp"
 
@@ -36,24 +37,6 @@ int linger_ms(const pub_sink_config& config) {
   }
   return static_cast<int>(
       std::min<std::chrono::milliseconds::rep>(config.linger.count(), 1000 * 3600));
-}
-
-template <class Buffer>
-void append_number(Buffer& out, std::uint64_t value) {
-  const fmt::format_int text(value);
-  out.append(text.data(), text.data() + text.size());
-}
-
-// fmt's buffer append is a call and a loop per piece; a JSON record is a dozen short pieces into
-// a buffer that already has the room (it is reused), so those are a size check and a memcpy.
-inline void append(spdlog::memory_buf_t& out, std::string_view text) {
-  const std::size_t size = out.size();
-  if (size + text.size() > out.capacity()) {
-    out.append(text.data(), text.data() + text.size());
-    return;
-  }
-  out.resize(size + text.size());
-  std::memcpy(out.data() + size, text.data(), text.size());
 }
 
 }  // namespace
@@ -91,6 +74,7 @@ publisher::publisher(zmq::socket_t socket, pub_sink_config config)
 }
 
 void publisher::open(const pub_sink_config& config) {
+  json_ = std::make_unique<json_payload>();
   for (auto& formatter : formatters_) formatter = formatter_for("%+");
   topic_.reserve(64);
   set_root_topic(root_topic_);
@@ -149,6 +133,7 @@ void publisher::set_root_topic(std::string root_topic) {
   for (std::size_t i = 0; i < level_topics_.size(); ++i) {
     level_topics_[i] = make_topic(root_topic_, static_cast<spdlog::level::level_enum>(i), {});
   }
+  json_->set_level_topics(level_topics_);
 }
 
 // The socket closes with its linger set, then an own context terminates: both bounded by linger.
@@ -239,56 +224,19 @@ void publisher::build_topic(spdlog::level::level_enum level, std::string_view su
   topic_view_ = topic_;
 }
 
-// A quoted timestamp, formatted into the reused buffer: no allocation.
-void publisher::append_json_time(spdlog::memory_buf_t& out, spdlog::log_clock::time_point when) {
-  out.push_back('"');
-  append(out, time_.format(when));
-  out.push_back('"');
-}
-
 void publisher::build_payload(const spdlog::details::log_msg& msg, spdlog::level::level_enum level,
                               std::string_view text) {
-  payload_buffer_.clear();
-  if (payload_ == payload_format::formatted) {
-    spdlog::details::log_msg shown = msg;
-    shown.level = level;
-    shown.payload = spdlog::string_view_t(text.data(), text.size());
-    formatters_[level]->format(shown, payload_buffer_);
+  if (payload_ == payload_format::json) {
+    const drop_span drops{unreported_for_payload_, first_unreported_, last_unreported_};
+    json_->write(payload_buffer_, msg, level, topic_view_, text,
+                 unreported_for_payload_ != 0 ? &drops : nullptr);
     return;
   }
-
-  // The member names are literal JSON (plain ASCII): appended as they are, not escaped per record.
-  using core::append_json_string;
-  auto& out = payload_buffer_;
-  append(out, R"({"time":)");
-  append_json_time(out, msg.time);
-  append(out, R"(,"level":)");
-  append_json_string(out, level_name(level));
-  append(out, R"(,"logger":)");
-  append_json_string(out, std::string_view(msg.logger_name.data(), msg.logger_name.size()));
-  append(out, R"(,"thread":)");
-  append_number(out, msg.thread_id);
-  append(out, R"(,"topic":)");
-  append_json_string(out, topic_view_);
-  append(out, R"(,"message":)");
-  append_json_string(out, text);
-  if (!msg.source.empty()) {
-    append(out, R"(,"file":)");
-    append_json_string(out, msg.source.filename);
-    append(out, R"(,"line":)");
-    append_number(out, static_cast<std::uint64_t>(std::max(msg.source.line, 0)));
-    append(out, R"(,"function":)");
-    append_json_string(out, msg.source.funcname == nullptr ? "" : msg.source.funcname);
-  }
-  if (unreported_for_payload_ != 0) {
-    append(out, R"(,"dropped":)");
-    append_number(out, unreported_for_payload_);
-    append(out, R"(,"dropped_from":)");
-    append_json_time(out, first_unreported_);
-    append(out, R"(,"dropped_to":)");
-    append_json_time(out, last_unreported_);
-  }
-  out.push_back('}');
+  payload_buffer_.clear();
+  spdlog::details::log_msg shown = msg;
+  shown.level = level;
+  shown.payload = spdlog::string_view_t(text.data(), text.size());
+  formatters_[level]->format(shown, payload_buffer_);
 }
 
 void publisher::count_drop(const spdlog::details::log_msg& msg, spdlog::level::level_enum level,

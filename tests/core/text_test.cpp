@@ -46,11 +46,33 @@ TEST(text_test, json_string_finds_every_special_byte_at_every_position) {
                                                           {"\x7f", "\x7f"}};
   for (const auto& [raw, escaped] : specials) {
     for (std::size_t before = 0; before < 20; ++before) {
-      const std::string left(before, 'a'), right(11, 'z');
-      EXPECT_EQ(json_string(left + raw + right), '"' + left + escaped + right + '"')
-          << "at " << before << ": " << escaped;
+      for (const std::size_t after : {0, 1, 6, 7, 11}) {  // in the last word, or before it
+        const std::string left(before, 'a'), right(after, 'z');
+        EXPECT_EQ(json_string(left + raw + right), '"' + left + escaped + right + '"')
+            << "at " << before << " of " << before + raw.size() + after << ": " << escaped;
+        EXPECT_EQ(json_plain(left + raw + right), raw == "\x7f") << "at " << before;
+      }
     }
   }
+}
+
+// Plain runs are copied whole, whatever their length (the last bytes are checked
+// as a word padded with spaces, which are plain).
+TEST(text_test, json_string_of_text_of_any_length) {
+  for (std::size_t size = 0; size < 40; ++size) {
+    std::string text;
+    for (std::size_t i = 0; i < size; ++i) text.push_back(static_cast<char>(' ' + i % 95));
+    std::string expected = "\"";
+    for (const char c : text) {
+      if (c == '"' || c == '\\') expected.push_back('\\');
+      expected.push_back(c);
+    }
+    expected.push_back('"');
+    EXPECT_EQ(json_string(text), expected) << "size " << size;
+  }
+  EXPECT_TRUE(json_plain(""));
+  EXPECT_TRUE(json_plain("request 123456 served in 17 us"));
+  EXPECT_FALSE(json_plain("request \"x\""));
 }
 
 // Plain ASCII is copied in runs checked eight bytes at a time: what needs escaping is found

@@ -255,6 +255,35 @@ TEST(pub_sink_test, json_payload_holds_one_object_per_record) {
   EXPECT_TRUE(stamp == as_text(now) || stamp == as_text(now + 1s)) << stamp;
 }
 
+// The sink keeps the escaped logger name and level topics between records: each record still
+// names its own logger and topic, as the members in their order show.
+TEST(pub_sink_test, json_names_each_records_logger_and_topic_when_they_change) {
+  bound_stream stream({.root_topic = "svc", .payload = zl::payload_format::json});
+  spdlog::logger quoted("say \"hi\"", stream.sink);
+  stream.log->info("one");
+  quoted.warn("two");
+  stream.log->info("db::three");
+  stream.sink->set_root_topic("other");
+  stream.log->info("four");
+
+  const auto got = stream.reader.receive(4);
+  ASSERT_EQ(got.size(), 4u);
+  const auto members = [](const std::string& payload) {
+    const auto at = payload.find(R"(,"level":)");
+    return at == std::string::npos ? payload : payload.substr(at);
+  };
+  const std::string thread = std::to_string(spdlog::details::os::thread_id());
+  EXPECT_EQ(members(got[0].payload), R"(,"level":"INFO","logger":"app","thread":)" + thread +
+                                         R"(,"topic":"svc.INFO","message":"one"})");
+  EXPECT_EQ(members(got[1].payload), R"(,"level":"WARNING","logger":"say \"hi\"","thread":)" +
+                                         thread + R"(,"topic":"svc.WARNING","message":"two"})");
+  EXPECT_EQ(members(got[2].payload), R"(,"level":"INFO","logger":"app","thread":)" + thread +
+                                         R"(,"topic":"svc.INFO.db","message":"three"})");
+  EXPECT_EQ(members(got[3].payload), R"(,"level":"INFO","logger":"app","thread":)" + thread +
+                                         R"(,"topic":"other.INFO","message":"four"})");
+  EXPECT_EQ(got[3].topic, "other.INFO");
+}
+
 TEST(pub_sink_test, json_survives_the_registry_replacing_formatters) {
   bound_stream stream({.payload = zl::payload_format::json});
   stream.sink->set_pattern("%v");  // what spdlog::set_pattern() does to every sink

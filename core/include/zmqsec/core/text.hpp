@@ -40,6 +40,10 @@ void append_printable(std::string& out, std::string_view text);
 template <class Buffer>
 void append_json_string(Buffer& out, std::string_view text);
 
+/// Whether append_json_string would copy text as it is, between its quotes (printable ASCII
+/// without '"' and '\\': most log messages), checked eight bytes at a time.
+inline bool json_plain(std::string_view text) noexcept;
+
 /// The quoted JSON string of text (see append_json_string).
 std::string json_string(std::string_view text);
 
@@ -78,23 +82,35 @@ inline constexpr char hex_digits[] = "0123456789abcdef";
 inline bool json_plain(unsigned char c) noexcept {
   return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
+// Whether one 8-byte word holds a byte that needs care (below 0x20, '"', '\\', or 0x80 and up).
+inline bool json_word_special(std::uint64_t w) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  const auto has_zero = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
+  const std::uint64_t special =
+      ((w - 0x20 * ones) & ~w) | has_zero(w ^ (0x22 * ones)) | has_zero(w ^ (0x5c * ones)) | w;
+  return (special & highs) != 0;
+}
 // How many bytes from the start of text can be copied as is, eight at a time (log messages are
 // mostly plain ASCII: a word is checked in a few instructions instead of a byte per branch);
-// the byte loop finishes the word that holds the first byte needing care.
+// the byte loop finishes the word that holds the first byte needing care. A text that is plain
+// to its end returns its size: the last bytes are checked as one word padded with spaces.
 inline std::size_t json_plain_prefix(std::string_view text) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-  const auto has_zero = [](std::uint64_t w) { return (w - ones) & ~w & highs; };
   std::size_t i = 0;
   for (; i + 8 <= text.size(); i += 8) {
     std::uint64_t w;
     __builtin_memcpy(&w, text.data() + i, 8);
-    const std::uint64_t special =
-        ((w - 0x20 * ones) & ~w) | has_zero(w ^ (0x22 * ones)) | has_zero(w ^ (0x5c * ones)) | w;
-    if ((special & highs) != 0) break;
+    if (json_word_special(w)) return i;
   }
-  return i;
+  if (i == text.size()) return i;
+  std::uint64_t tail = 0x2020202020202020u;  // spaces: plain
+  __builtin_memcpy(&tail, text.data() + i, text.size() - i);
+  return json_word_special(tail) ? i : text.size();
 }
 }  // namespace detail
+
+inline bool json_plain(std::string_view text) noexcept {
+  return detail::json_plain_prefix(text) == text.size();
+}
 
 template <class Buffer>
 void append_json_string(Buffer& out, std::string_view text) {
@@ -103,8 +119,13 @@ void append_json_string(Buffer& out, std::string_view text) {
     out.append(piece.data(), piece.data() + piece.size());
   };
   out.push_back('"');
-  std::size_t plain_start = 0;
   std::size_t i = detail::json_plain_prefix(text);
+  if (i == text.size()) {  // the common case: nothing to escape
+    append(text);
+    out.push_back('"');
+    return;
+  }
+  std::size_t plain_start = 0;
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (detail::json_plain(c)) {

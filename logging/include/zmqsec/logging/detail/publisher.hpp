@@ -26,6 +26,7 @@
 namespace zmqsec::logging::detail {
 
 class send_thread;
+class json_payload;
 struct unreported_drops;
 
 class publisher {
@@ -84,7 +85,6 @@ class publisher {
   void build_topic(spdlog::level::level_enum level, std::string_view subtopic);
   void build_payload(const spdlog::details::log_msg& msg, spdlog::level::level_enum level,
                      std::string_view text);
-  void append_json_time(spdlog::memory_buf_t& out, spdlog::log_clock::time_point when);
   void count_drop(const spdlog::details::log_msg& msg, spdlog::level::level_enum level,
                   unsigned reason) noexcept;
   std::string drop_report_text();
@@ -110,7 +110,8 @@ class publisher {
   std::string topic_;
   std::string_view topic_view_;
   spdlog::memory_buf_t payload_buffer_;
-  core::utc_timestamp time_;  // the JSON payload's time, the date formatted once a second
+  core::utc_timestamp time_;            // the drop report's times, the date formatted once a second
+  std::unique_ptr<json_payload> json_;  // the JSON payload's writer, with what it keeps
 
   // Drops not yet reported on the stream, the highest level among them and why they happened.
   std::uint64_t unreported_ = 0;
