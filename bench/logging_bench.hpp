@@ -48,7 +48,9 @@ stream_figures pub_sink_rate(std::uint64_t n, zl::payload_format payload, int hw
 double lossless_rate(std::uint64_t n, int hwm, double first_guess);
 /// libzmq alone: the sink's two frames, preformatted once, blocking sends from an XPUB to the
 /// same kind of SUB. payload selects the second frame: the pattern's text or a JSON record.
-double wire_rate(std::uint64_t n, zl::payload_format payload);
+/// through_spdlog: the same sends from a minimal spdlog sink, under the records' log calls (what
+/// spdlog itself costs each record before any sink formats it).
+double wire_rate(std::uint64_t n, zl::payload_format payload, bool through_spdlog = false);
 /// pyzmq's PUBHandler in a python3 child into the same kind of SUB.
 stream_figures pubhandler_rate(const std::string& python, const fs::path& script, std::uint64_t n);
 
