@@ -16,8 +16,8 @@
 //     and against the same waiting sink into the bare SUB;
 //   - records lost at the flat-out rate with the default policy (drop) and send HWM, and, when
 //     some were, the highest rate at which none is: the logger paced at falling rates;
-//   - the p99 time of one log call with a stalled subscriber and with one that keeps up, against
-//     no subscriber at all;
+//   - the p99 time of one log call at 100k calls/s with a stalled subscriber and with one that
+//     keeps up, against no subscriber at all;
 //   - the same rates and p99 times with the sink's sender thread (pub_sink_config::send_thread).
 //
 //   zmqsec_bench_logging [--quick | --smoke] [--records N] [--pyzmq-records N] [--calls N]
@@ -49,7 +49,7 @@ using namespace std::chrono_literals;
 struct options {
   std::uint64_t records = 1000000;
   std::uint64_t pyzmq_records = 100000;
-  std::uint64_t calls = 200000;
+  std::uint64_t calls = 100000;
   int repeat = 3;
   std::string python = "/usr/bin/python3";
   fs::path pyzmq_script = ZMQSEC_BENCH_LOGGING_PYZMQ_SCRIPT;
@@ -371,7 +371,7 @@ int main(int argc, char** argv) {
     if (a == "--quick") {
       opt.records = 300000;
       opt.pyzmq_records = 30000;
-      opt.calls = 100000;
+      opt.calls = 50000;
       opt.repeat = 2;
     } else if (a == "--smoke") {
       opt.records = 20000;
