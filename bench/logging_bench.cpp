@@ -21,7 +21,8 @@
 //   - the same rates and p99 times with the sink's sender thread (pub_sink_config::send_thread).
 //
 //   zmqsec_bench_logging [--quick | --smoke] [--records N] [--pyzmq-records N] [--calls N]
-//                        [--repeat R] [--hwm N] [--python /usr/bin/python3] [--no-pyzmq]
+//                        [--repeat R] [--pairs P] [--hwm N] [--python /usr/bin/python3]
+//                        [--no-pyzmq]
 //                        [--logtail PATH] [--cache DIR] [--no-header]
 //
 // Each measurement runs --repeat times, interleaved with the others (pub_sink and libzmq alone
@@ -51,6 +52,7 @@ struct options {
   std::uint64_t pyzmq_records = 100000;
   std::uint64_t calls = 100000;
   int repeat = 3;
+  int pairs = 3;  // of the ceiling rows, in each pass
   std::string python = "/usr/bin/python3";
   fs::path pyzmq_script = ZMQSEC_BENCH_LOGGING_PYZMQ_SCRIPT;
   fs::path logtail = ZMQSEC_BENCH_LOGTAIL;
@@ -122,36 +124,44 @@ double ratio_of(const std::vector<double>& ours, const std::vector<double>& thei
 
 // The sink against libzmq alone: both wait for room (block_for, blocking sends on NODROP), so
 // that both deliver every record and the figures compare what the transport carries.
-void measure_ceiling(const options& opt, results& r, bool sink_first) {
-  for (const auto payload : {zl::payload_format::formatted, zl::payload_format::json}) {
-    const bool json = payload == zl::payload_format::json;
-    auto& ours = json ? r.json_waiting : r.pub_waiting;
-    auto& wire = json ? r.json_wire : r.wire;
-    const std::size_t ours_before = ours.size(), wire_before = wire.size();
-    in_turn(
-        sink_first,
-        [&] {
-          attempt(json ? "pub_sink json block_for" : "pub_sink block_for", [&] {
-            ours.push_back(
-                pub_sink_rate(opt.records, payload, opt.hwm, 0, zl::overflow_policy::block_for(10s))
-                    .rate);
-          });
-        },
-        [&] {
-          attempt(json ? "libzmq alone json" : "libzmq alone",
-                  [&] { wire.push_back(wire_rate(opt.records, payload)); });
+// One pair: the waiting sink and libzmq alone, one right after the other, then libzmq alone
+// under spdlog's log calls.
+void measure_ceiling_pair(const options& opt, results& r, zl::payload_format payload,
+                          bool sink_first) {
+  const bool json = payload == zl::payload_format::json;
+  auto& ours = json ? r.json_waiting : r.pub_waiting;
+  auto& wire = json ? r.json_wire : r.wire;
+  const std::size_t ours_before = ours.size(), wire_before = wire.size();
+  in_turn(
+      sink_first,
+      [&] {
+        attempt(json ? "pub_sink json block_for" : "pub_sink block_for", [&] {
+          ours.push_back(
+              pub_sink_rate(opt.records, payload, opt.hwm, 0, zl::overflow_policy::block_for(10s))
+                  .rate);
         });
-    (json ? r.json_waiting_per_wire : r.waiting_per_wire)
-        .push_back(ratio_of(ours, wire, ours_before, wire_before));
-    auto& under_spdlog = json ? r.json_spdlog_wire : r.spdlog_wire;
-    const std::size_t under_before = under_spdlog.size();
-    attempt("libzmq alone under spdlog",
-            [&] { under_spdlog.push_back(wire_rate(opt.records, payload, true)); });
-    (json ? r.json_waiting_per_spdlog_wire : r.waiting_per_spdlog_wire)
-        .push_back(ratio_of(ours, under_spdlog, ours_before, under_before));
-  }
+      },
+      [&] {
+        attempt(json ? "libzmq alone json" : "libzmq alone",
+                [&] { wire.push_back(wire_rate(opt.records, payload)); });
+      });
+  (json ? r.json_waiting_per_wire : r.waiting_per_wire)
+      .push_back(ratio_of(ours, wire, ours_before, wire_before));
+  auto& under_spdlog = json ? r.json_spdlog_wire : r.spdlog_wire;
+  const std::size_t under_before = under_spdlog.size();
+  attempt("libzmq alone under spdlog",
+          [&] { under_spdlog.push_back(wire_rate(opt.records, payload, true)); });
+  (json ? r.json_waiting_per_spdlog_wire : r.waiting_per_spdlog_wire)
+      .push_back(ratio_of(ours, under_spdlog, ours_before, under_before));
 }
 
+void measure_ceiling(const options& opt, results& r, bool sink_first) {
+  for (int pair = 0; pair < opt.pairs; ++pair) {
+    for (const auto payload : {zl::payload_format::formatted, zl::payload_format::json}) {
+      measure_ceiling_pair(opt, r, payload, (pair % 2 == 0) == sink_first);
+    }
+  }
+}
 // The default policy (drop) flat out, and the sender thread: records/s received and records
 // lost.
 void measure_dropping(const options& opt, results& r) {
@@ -378,12 +388,15 @@ int main(int argc, char** argv) {
       opt.pyzmq_records = 2000;
       opt.calls = 20000;
       opt.repeat = 1;
+      opt.pairs = 1;
     } else if (a == "--records") {
       opt.records = std::stoull(value());
     } else if (a == "--pyzmq-records") {
       opt.pyzmq_records = std::stoull(value());
     } else if (a == "--calls") {
       opt.calls = std::stoull(value());
+    } else if (a == "--pairs") {
+      opt.pairs = std::stoi(value());
     } else if (a == "--repeat") {
       opt.repeat = std::stoi(value());
     } else if (a == "--hwm") {
@@ -402,7 +415,8 @@ int main(int argc, char** argv) {
       usage_error("unknown argument " + a);
     }
   }
-  if (opt.records == 0 || opt.pyzmq_records == 0 || opt.calls < 100 || opt.repeat < 1) {
+  if (opt.records == 0 || opt.pyzmq_records == 0 || opt.calls < 100 || opt.repeat < 1 ||
+      opt.pairs < 1) {
     usage_error("counts must be positive (--calls at least 100)");
   }
   results r;
