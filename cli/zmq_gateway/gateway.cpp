@@ -8,8 +8,10 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <zmqsec/auth/session_guard.hpp>
@@ -44,13 +46,36 @@ gateway_log make_log(const options& opts, zmq::context_t& context) {
   return log;
 }
 
+// The public key of --back-server-key: 40 characters of Z85, or a certificate file.
+certs::public_key back_server_key(const std::string& given) {
+  std::error_code ec;
+  if (given.size() == 40 && !std::filesystem::exists(given, ec)) {
+    try {
+      return certs::public_key::from_z85(given);
+    } catch (const std::exception& e) {
+      throw zmqsec::error(errc::invalid_argument,
+                          std::string("--back-server-key: not a Z85 public key: ") + e.what());
+    }
+  }
+  return certs::load_certificate(given).public_key;
+}
+
+// NULL towards a plain service; CURVE towards one that asks for it (--back-server-key), with
+// the gateway's own certificate unless --back-cert names another.
+proxy::side_security back_security(const options& opts, const certs::certificate& cert) {
+  if (opts.back_server_key.empty()) return proxy::side_security::null_client();
+  const certs::public_key server = back_server_key(opts.back_server_key);
+  if (opts.back_cert.empty()) return proxy::side_security::curve_client(server, cert);
+  return proxy::side_security::curve_client(server, certs::load_certificate(opts.back_cert));
+}
+
 proxy::device_config device_config_for(const options& opts, const certs::certificate& cert,
                                        zmq::context_t& context, auth::authenticator& auth) {
   proxy::device_config config{
       .pattern = opts.pattern,
       .front = {.bind = {opts.front},
                 .security = proxy::side_security::curve_server(cert, opts.domain)},
-      .back = {.connect = {opts.back}, .security = proxy::side_security::null_client()},
+      .back = {.connect = {opts.back}, .security = back_security(opts, cert)},
       // Live revocation: a client whose key the policy stops allowing is cut off, and nothing it
       // sent after that reaches the service (auth/session_guard.hpp).
       .make_front_filter =
@@ -103,8 +128,8 @@ int serve(const options& opts, int stop_fd, int reload_fd) {
   auth.load_policy_file(opts.policy);
   auth.start();
   proxy::device gateway(device_config_for(opts, cert, context, auth));
-  log.logger->info("front {} (CURVE, ZAP domain {}), back {}", gateway.front_endpoints().at(0),
-                   opts.domain, opts.back);
+  log.logger->info("front {} (CURVE, ZAP domain {}), back {} ({})", gateway.front_endpoints().at(0),
+                   opts.domain, opts.back, opts.back_server_key.empty() ? "NULL" : "CURVE");
   for (const auto& endpoint : gateway.capture_endpoints()) {
     log.logger->info("capture at {}", endpoint);
   }

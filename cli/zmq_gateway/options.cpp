@@ -27,6 +27,9 @@ under the ZAP domain --domain (a [domains.gateway] table, or [domains."*"]). The
 the file: a saved change decides the next handshakes; SIGHUP loads it again with every folder and
 key file it names. A file that does not load keeps the last good policy (said on stderr).
 
+A service that already requires CURVE: --back-server-key gives its public key (Z85, or its
+certificate file), and the gateway connects to it with its own certificate, or with --back-cert.
+
 Every accepted and refused client is logged on stderr and, with --log, on a log stream
 (zmq-logtail ENDPOINT reads it); --metrics serves the authenticator's decisions and the messages
 forwarded each way to Prometheus. --capture publishes a copy of every message, in clear, prefixed
@@ -71,6 +74,14 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
       ->transform(CLI::CheckedTransformer(patterns, CLI::ignore_case))
       ->type_name("PATTERN")
       ->default_str("req-rep");
+  app.add_option("--back-server-key", opts.back_server_key,
+                 "The service is a CURVE server with this public key (Z85 or certificate file)")
+      ->type_name("KEY|FILE")
+      ->check(cli::not_empty());
+  app.add_option("--back-cert", opts.back_cert,
+                 "The secret certificate the gateway shows the service (default: --cert)")
+      ->type_name("FILE")
+      ->check(cli::not_empty());
   app.add_option("--cert", opts.cert, "The gateway's secret certificate (NAME.key_secret)")
       ->type_name("FILE")
       ->required()
@@ -101,7 +112,16 @@ std::optional<int> parse_command_line(int argc, char** argv, options& opts) {
     report_error(*problem);
     return exit_bad_input;
   }
-  for (const std::string* file : {&opts.cert, &opts.policy}) {
+  if (!opts.back_cert.empty() && opts.back_server_key.empty()) {
+    report_error("--back-cert needs --back-server-key (the service's CURVE key)");
+    return exit_bad_input;
+  }
+  // --back-server-key is 40 characters of Z85 or a certificate file: the file is checked here.
+  const std::string no_file;
+  const std::string& key_file = opts.back_server_key.size() == 40 ? no_file : opts.back_server_key;
+  for (const std::string* file : std::initializer_list<const std::string*>{
+           &opts.cert, &opts.policy, &opts.back_cert, &key_file}) {
+    if (file->empty()) continue;
     if (const auto problem = cli::unreadable_file(*file, false)) {
       report_error(*problem);
       return exit_bad_input;

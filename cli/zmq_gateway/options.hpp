@@ -14,6 +14,10 @@ namespace zmqsec::gateway_tool {
 struct options {
   std::string front;  ///< --front: bound, CURVE server
   std::string back;   ///< --back: connected, the plain service
+  /// --back-server-key: the service is a CURVE server with this public key (Z85, or a
+  /// certificate file); empty: the back side speaks NULL.
+  std::string back_server_key;
+  std::string back_cert;  ///< --back-cert: the certificate the back side uses; empty: --cert
   proxy::pattern pattern = proxy::pattern::router_dealer;
   std::string cert;                ///< the gateway's secret certificate
   std::string policy;              ///< auth's TOML policy file

@@ -175,6 +175,68 @@ TEST_F(gateway_tool, a_client_whose_key_the_policy_drops_is_cut_off_while_connec
   EXPECT_EQ(gateway.wait(10s).exit_code, 0);
 }
 
+// A service that already requires CURVE: the gateway connects to it as a CURVE client, with the
+// service's key from its certificate file or as Z85, and its own or another certificate.
+TEST_F(gateway_tool, reaches_a_curve_service_with_back_server_key) {
+  const zc::keypair service_keys = zc::generate_keypair();
+  zc::save_certificates(dir_.path(), "service", service_keys);
+  const zc::keypair other = zc::generate_keypair();
+  zc::save_certificates(dir_.path(), "other", other);
+  auto service = pyzmq_peer::service("rep", "@tcp://127.0.0.1:*", 3, 20s,
+                                     std::string(service_keys.secret_key.z85()));
+  const std::string back = service.endpoint();
+
+  auto by_file = args(back);
+  by_file.insert(by_file.end(), {"--back-server-key", (dir_ / "service.key").string()});
+  child_process first(by_file);
+  const std::string front = front_of(first);
+  ASSERT_FALSE(front.empty()) << first.error_output_so_far();
+  EXPECT_NE(first.error_output_so_far().find("(CURVE)"), std::string::npos);
+  EXPECT_EQ(pyzmq_peer::run_client("req", front, 2, 10s, keys_of(alice_)).out, "ok 2\n");
+  first.send_signal(SIGTERM);
+  EXPECT_EQ(first.wait(10s).exit_code, 0);
+
+  auto by_z85 = args(back);
+  by_z85.insert(by_z85.end(), {"--back-server-key", service_keys.public_key.z85(), "--back-cert",
+                               (dir_ / "other.key_secret").string()});
+  child_process second(by_z85);
+  const std::string front2 = front_of(second);
+  ASSERT_FALSE(front2.empty()) << second.error_output_so_far();
+  EXPECT_EQ(pyzmq_peer::run_client("req", front2, 1, 10s, keys_of(alice_)).out, "ok 1\n");
+}
+
+// Without the option the back side speaks NULL, which a CURVE service does not answer: the
+// option is what makes the previous test pass.
+TEST_F(gateway_tool, a_curve_service_is_not_reached_over_null) {
+  const zc::keypair service_keys = zc::generate_keypair();
+  auto service = pyzmq_peer::service("rep", "@tcp://127.0.0.1:*", 1, 20s,
+                                     std::string(service_keys.secret_key.z85()));
+  child_process gateway(args(service.endpoint()));
+  const std::string front = front_of(gateway);
+  ASSERT_FALSE(front.empty()) << gateway.error_output_so_far();
+  EXPECT_EQ(pyzmq_peer::run_client("req", front, 1, 1500ms, keys_of(alice_)).out, "timeout\n");
+}
+
+TEST_F(gateway_tool, a_malformed_back_server_key_or_a_lone_back_cert_is_bad_input) {
+  auto bad_key = args("tcp://127.0.0.1:5999");
+  bad_key.insert(bad_key.end(), {"--back-server-key", std::string(40, '~')});
+  const auto r = run_process(bad_key, 10s);
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_NE(r.err.find("--back-server-key"), std::string::npos) << r.err;
+
+  auto lone_cert = args("tcp://127.0.0.1:5999");
+  lone_cert.insert(lone_cert.end(), {"--back-cert", (dir_ / "gateway.key_secret").string()});
+  const auto lone = run_process(lone_cert, 10s);
+  EXPECT_EQ(lone.exit_code, 1) << lone;
+  EXPECT_NE(lone.err.find("--back-server-key"), std::string::npos) << lone.err;
+
+  auto missing = args("tcp://127.0.0.1:5999");
+  missing.insert(missing.end(), {"--back-server-key", (dir_ / "nowhere.key").string()});
+  const auto gone = run_process(missing, 10s);
+  EXPECT_EQ(gone.exit_code, 1) << gone;
+  EXPECT_NE(gone.err.find("nowhere.key"), std::string::npos) << gone.err;
+}
+
 TEST_F(gateway_tool, a_missing_certificate_is_bad_input) {
   auto argv = args("tcp://127.0.0.1:5999");
   argv[6] = (dir_ / "missing.key_secret").string();

@@ -188,6 +188,7 @@ std::vector<row> table() {
       {gw, gateway_args("--back", "@VALUE"), kind::endpoint, {1}},
       {gw, gateway_args("--cert", "@VALUE"), kind::file, {1}},
       {gw, gateway_args("--policy", "@VALUE"), kind::file, {1}},
+      {gw, gateway_args("--back-server-key", "@VALUE"), kind::file, {1}},
       {gw, gateway_args("--pattern", "@VALUE"), kind::word, {1}},
       {gw, gateway_args("--capture", "@VALUE"), kind::endpoint, {1}},
       {gw, gateway_args("--log", "@VALUE"), kind::endpoint, {1}},

@@ -26,10 +26,14 @@ inline std::vector<std::string> peer_command(const std::vector<std::string>& arg
 /// A service that runs until it has answered count messages (or, for pub, for timeout).
 class pyzmq_peer {
  public:
+  /// With curve_secret (Z85), the service is a CURVE server with that secret key.
   static pyzmq_peer service(const std::string& kind, const std::string& endpoint, int count,
-                            std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-    return pyzmq_peer(
-        {"service", kind, endpoint, std::to_string(count), std::to_string(timeout.count())});
+                            std::chrono::milliseconds timeout = std::chrono::seconds(20),
+                            const std::string& curve_secret = {}) {
+    std::vector<std::string> args = {"service", kind, endpoint, std::to_string(count),
+                                     std::to_string(timeout.count())};
+    if (!curve_secret.empty()) args.push_back(curve_secret);
+    return pyzmq_peer(args);
   }
 
   /// A client to completion: "ok COUNT" and exit 0, or "timeout" and exit 3.
