@@ -124,10 +124,13 @@ bool list_folder(int dir_fd, folder_listing& listing, const std::function<bool()
 bool read_listed_files(int dir_fd, const folder_listing& listing, change_set& out,
                        const std::function<bool()>& stopped) {
   batches work(listing.files.size());
+  // Each thread may read any share of the files; room that is not written costs no memory.
+  out.reserve(listing.files.size(), listing.names.size());
   if (listing.files.size() < files_for_two_threads) {
     return read_batches(dir_fd, listing, work, out, &stopped);
   }
   change_set theirs;
+  theirs.reserve(listing.files.size(), listing.names.size());
   core::worker helper;  // after what its body uses, so that it is joined before they go
   try {
     helper.start(
