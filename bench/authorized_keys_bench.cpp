@@ -2,7 +2,8 @@
 // figure printed beside its goal with a verdict.
 //
 //   zmqsec_bench_authorized_keys [--keys 1000000] [--quick] [--dir /tmp] [--seconds 3]
-//                                [--no-folder] [--no-handshakes]
+//                                [--no-folder] [--no-handshakes] [--no-file]
+//                                [--keep-dir DIR]
 //
 // - an authorized-keys file of N keys loaded (goal 1 s) and its resident memory per key (goal
 //   80 B), each in a fresh forked process; a folder of N certificates loaded (goal 4 s);
@@ -13,6 +14,9 @@
 //   with no ZAP handler (goal 0.95x, and no failed handshake).
 // The file and the folder are made in a temporary folder under --dir and removed at the end.
 // --quick: 20,000 keys and short runs (a smoke run, not figures).
+// --no-file: only the folder rows (and the handshakes unless --no-handshakes).
+// --keep-dir DIR: the folder of certificates is DIR, kept at the end; one that exists already is
+// read as it is (writing a million files takes minutes), and must hold --keys certificates.
 #include <sodium.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +57,8 @@ struct options {
   double seconds = 3;
   bool folder = true;
   bool handshakes = true;
+  bool file = true;
+  fs::path keep_dir;  // empty: the folder is made under the temporary folder
 };
 
 options parse(int argc, char** argv) {
@@ -76,6 +82,10 @@ options parse(int argc, char** argv) {
       o.folder = false;
     } else if (arg == "--no-handshakes") {
       o.handshakes = false;
+    } else if (arg == "--no-file") {
+      o.file = false;
+    } else if (arg == "--keep-dir") {
+      o.keep_dir = value();
     } else {
       throw std::runtime_error("unknown argument " + arg);
     }
@@ -239,10 +249,11 @@ void measure_file_changes(const fs::path& file, const std::vector<zc::public_key
 
 void measure_folder(const options& o, const fs::path& dir,
                     const std::vector<zc::public_key>& keys) {
-  fs::create_directory(dir);
-  std::cerr << "writing " << keys.size() << " certificate files...\n";
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    write_certificate(dir / ("client-" + std::to_string(i) + ".key"), keys[i]);
+  if (fs::create_directory(dir) || fs::is_empty(dir)) {
+    std::cerr << "writing " << keys.size() << " certificate files...\n";
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      write_certificate(dir / ("client-" + std::to_string(i) + ".key"), keys[i]);
+    }
   }
   const auto load = in_child([&] {
     const auto start = clock_type::now();
@@ -253,13 +264,14 @@ void measure_folder(const options& o, const fs::path& dir,
   });
   verdict("folder of " + std::to_string(o.keys) + " certificates: load", load[0], "s", 4.0, true);
 
+  // The folder is left as it was found (a kept one is read again by the next run).
   zc::cert_store store(dir);
   const auto extra = random_keys(1)[0];
-  write_certificate(dir.parent_path() / "extra.key", extra);
-  const double added =
-      publish_ms(store, [&] { fs::rename(dir.parent_path() / "extra.key", dir / "extra.key"); });
+  const fs::path aside = dir.parent_path() / ("extra-" + std::to_string(::getpid()) + ".key");
+  write_certificate(aside, extra);
+  const double added = publish_ms(store, [&] { fs::rename(aside, dir / "extra.key"); });
   verdict("one certificate added (renamed in): in force after", added, "ms", 50, true);
-  const double removed = publish_ms(store, [&] { fs::remove(dir / "client-0.key"); });
+  const double removed = publish_ms(store, [&] { fs::remove(dir / "extra.key"); });
   verdict("one certificate removed: in force after", removed, "ms", 50, true);
 }
 
@@ -349,10 +361,12 @@ int main(int argc, char** argv) try {
                 return a;
               }()
                   .c_str());
-  measure_file(o, work / "clients.keys", work / "small.keys", keys);
-  measure_file_changes(work / "clients.keys", keys);
+  if (o.file) {
+    measure_file(o, work / "clients.keys", work / "small.keys", keys);
+    measure_file_changes(work / "clients.keys", keys);
+  }
   if (o.handshakes) measure_handshakes(o, work / "clients.keys", work / "clients", server);
-  if (o.folder) measure_folder(o, work / "certs", keys);
+  if (o.folder) measure_folder(o, o.keep_dir.empty() ? work / "certs" : o.keep_dir, keys);
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "zmqsec_bench_authorized_keys: " << e.what() << '\n';

@@ -26,10 +26,16 @@ using zmqsec::detail::unique_fd;
 void read_certificate_at(int dir_fd, const char* name, bool created_only, change_set& out,
                          secret_string& buffer);
 
+/// read_certificate_at for a file that the folder's listing says is a regular file (not a link):
+/// that is taken as said, which saves asking each of a million files (fstat); a file swapped for
+/// something else between the listing and the open is still refused, as a bad file. Never
+/// created_only.
+void read_listed_certificate(int dir_fd, const char* name, change_set& out, secret_string& buffer);
+
 /// Reads every public certificate of the folder open at dir_fd into out, and sets has_links to
 /// whether any of them is a symbolic link. Returns false, with out incomplete, as soon as
-/// stopped() holds (it is asked before each file). Throws zmqsec::error if the folder cannot be
-/// listed.
+/// stopped() holds (it is asked for each folder entry, then before every few hundred files).
+/// Throws zmqsec::error if the folder cannot be listed. See folder_scan.hpp for how.
 bool scan_folder(int dir_fd, change_set& out, const std::function<bool()>& stopped,
                  bool& has_links);
 

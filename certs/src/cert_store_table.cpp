@@ -103,6 +103,11 @@ void change_set::add_absent(std::string_view name) {
   add(name, kind::absent);
 }
 
+void change_set::reserve(std::size_t items, std::size_t name_bytes) {
+  items_.reserve(items_.size() + items);
+  names_.reserve(names_.size() + name_bytes);
+}
+
 void change_set::finish() {
   std::stable_sort(items_.begin(), items_.end(),
                    [this](const item& a, const item& b) { return name(a) < name(b); });

@@ -98,6 +98,11 @@ class change_set {
   void add_bad(std::string_view name, std::string reason);
   void add_absent(std::string_view name);
 
+  /// Makes room for items more files of name_bytes in all, so that a full read of a large
+  /// folder fills its arrays once instead of copying them as they grow (the pages of large ones
+  /// are only taken as they are written: see page_allocator).
+  void reserve(std::size_t items, std::size_t name_bytes);
+
   /// Sorts the items by name and keeps, of several for one name, the one added last. Call after
   /// adding and before reading; calling it again changes nothing.
   void finish();

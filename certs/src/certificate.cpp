@@ -9,6 +9,8 @@
 
 #include <zmqsec/certs/z85.hpp>
 #include <zmqsec/certs/zpl.hpp>
+
+#include "certificate_parse.hpp"
 #include "file_io.hpp"
 
 namespace zmqsec::certs {
@@ -137,6 +139,13 @@ void save_public_certificate(const std::filesystem::path& path, const public_key
 }
 
 certificate parse_certificate(std::string_view text, const std::filesystem::path& source) {
+  certificate cert;
+  if (detail::parse_plain_public_certificate(text, cert)) return cert;
+  return detail::parse_certificate_fully(text, source);
+}
+
+certificate detail::parse_certificate_fully(std::string_view text,
+                                            const std::filesystem::path& source) {
   std::string_view public_text;
   std::string_view secret_text;
   bool has_public = false;

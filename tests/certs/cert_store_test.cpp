@@ -17,6 +17,7 @@
 #include <zmqsec/certs/cert_store.hpp>
 #include <zmqsec/certs/certificate.hpp>
 #include <zmqsec/certs/keys.hpp>
+#include "folder_scan.hpp"
 #include "inotify_limits.hpp"
 #include "temp_dir.hpp"
 #include "wait_until.hpp"
@@ -209,6 +210,43 @@ TEST(cert_store, does_not_hang_on_a_fifo_named_like_a_certificate) {
 
   EXPECT_EQ(store.current()->size(), 1u);
   EXPECT_TRUE(store.current()->problems().empty());
+}
+
+TEST(cert_store, reads_a_large_folder_on_two_threads_with_every_rule_of_a_small_one) {
+  temp_dir dir;
+  temp_dir elsewhere;
+  const std::size_t count = zmqsec::certs::detail::files_for_two_threads + 500;
+  std::vector<zc::public_key> keys;
+  for (std::size_t i = 0; i < count; ++i) {
+    keys.push_back(new_key());
+    write_cert(dir, "c-" + std::to_string(i) + ".key", keys.back(), "n" + std::to_string(i));
+  }
+  dir.write("broken.key", "curve\n  public-key = \"x\"\n");
+  dir.write("short.key", "curve\n    public-key = \"HelloWorld\"\n");
+  write_cert(dir, "dup.key", keys[0]);
+  const auto pair = zc::generate_keypair();
+  zc::save_certificates(elsewhere.path(), "server", pair);
+  fs::rename(elsewhere / "server.key_secret", dir / "secret-by-mistake.key");
+  const auto linked = new_key();
+  fs::create_symlink(write_cert(elsewhere, "linked.key", linked), dir / "link.key");
+  ASSERT_EQ(::mkfifo((dir / "pipe.key").c_str(), 0644), 0);
+  fs::create_directory(dir / "folder.key");
+  write_cert(dir, "server.key_secret", new_key());
+
+  zc::cert_store store(dir.path(), not_following());
+  const auto snapshot = store.current();
+
+  EXPECT_EQ(snapshot->size(), count + 2);
+  EXPECT_EQ(problem_files(*snapshot),
+            (std::vector<std::string>{"broken.key", "dup.key", "short.key"}));
+  for (const auto& key : keys) ASSERT_TRUE(snapshot->contains(key));
+  EXPECT_TRUE(snapshot->contains(pair.public_key));
+  EXPECT_TRUE(snapshot->contains(linked));
+  const auto cert = store.find(keys[count - 1]);
+  ASSERT_TRUE(cert.has_value());
+  EXPECT_EQ(cert->file_name(), "c-" + std::to_string(count - 1) + ".key");
+  EXPECT_EQ(cert->meta("name"), "n" + std::to_string(count - 1));
+  EXPECT_EQ(store.find(keys[0])->file_name(), "c-0.key");  // the first by name, not dup.key
 }
 
 TEST(cert_store, sees_an_added_file) {
