@@ -2,54 +2,97 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include <zmqsec/error.hpp>
+
+#include "shard_arena.hpp"
 
 namespace zmqsec::certs::detail {
 namespace {
 
-constexpr std::uint32_t index_bits = 20;
-constexpr std::uint32_t index_mask = (1u << index_bits) - 1;
-constexpr std::uint32_t shard_shift = 24;  // ids: (shard << 24) | index
+constexpr std::uint32_t shard_shift = 24;  // ids: (shard << 24) | slot
+constexpr std::uint32_t slots_per_line = 2;
+static_assert(sizeof(public_key) == key_size && alignof(public_key) == 1);
+static_assert(shard_arena::alignment == slots_per_line * key_size);
 
-// At most 80 % full, as cert_table's index: a miss scans a few slots of one cache line.
-std::size_t slot_count(std::size_t keys) noexcept {
-  std::size_t count = 8;
-  while (count * 4 < keys * 5) count *= 2;
-  return count;
+// At most 80 % full: a present key is on its first line about 9 times in 10 (measured, below),
+// and an absent one ends on a line with a free slot within a few lines.
+std::uint32_t slots_for(std::size_t capacity) noexcept {
+  const std::size_t lines = std::max<std::size_t>(1, (capacity * 5 + 7) / 8);
+  return static_cast<std::uint32_t>(lines * slots_per_line);
 }
 
-std::uint32_t tag_of(std::uint64_t h) noexcept {
-  return static_cast<std::uint32_t>(h >> 52);  // 12 bits, above the bits that pick the slot
+std::size_t aligned(std::size_t bytes) noexcept {
+  return (bytes + shard_arena::alignment - 1) / shard_arena::alignment * shard_arena::alignment;
+}
+
+std::size_t keys_bytes(std::uint32_t slots) noexcept {
+  return aligned((slots + std::size_t{1}) * key_size);
+}
+
+std::uint64_t first_word(const unsigned char* p) noexcept {
+  std::uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+  return word;
+}
+
+bool is_zero(const unsigned char* key) noexcept {
+  std::uint64_t any = 0;
+  for (std::size_t i = 0; i < key_size; i += 8) any |= first_word(key + i);
+  return any == 0;
 }
 
 }  // namespace
 
 // ---- key_shard ----
 
-key_shard::key_shard(std::size_t capacity) {
+std::size_t key_shard::storage_bytes(std::size_t capacity) noexcept {
+  const std::uint32_t slots = slots_for(capacity);
+  return keys_bytes(slots) + aligned((slots + std::size_t{1}) * sizeof(std::uint32_t));
+}
+
+key_shard::key_shard(std::size_t capacity, shard_arena* arena) {
   if (capacity > max_size) {
     throw zmqsec::error(errc::invalid_argument,
                         "authorized-keys store too large (over a million keys in one shard)");
   }
-  entries_.reserve(capacity);
-  slots_.assign(slot_count(capacity), 0);
-  mask_ = static_cast<std::uint32_t>(slots_.size() - 1);
+  slots_ = slots_for(capacity);
+  capacity_ = static_cast<std::uint32_t>(capacity);
+  const std::size_t bytes = storage_bytes(capacity);
+  storage_ = arena != nullptr ? arena->take(bytes) : shard_arena::own(bytes);
+  auto* keys = reinterpret_cast<public_key*>(storage_.get());
+  std::uninitialized_default_construct_n(keys, slots_ + 1);  // all zero: empty
+  keys_ = keys;
+  metas_ = reinterpret_cast<std::uint32_t*>(storage_.get() + keys_bytes(slots_));
+  order_.reserve(capacity);
   meta_.push_back(0);
 }
 
-std::uint32_t key_shard::add(const public_key& key, std::string_view meta) {
-  const std::uint64_t h = hash_key(process_seed(), key.data());
-  const std::uint32_t tag = tag_of(h);
-  std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;
-  for (;; i = (i + 1) & mask_) {
-    const std::uint32_t slot = slots_[i];
-    if (slot == 0) break;
-    if ((slot >> index_bits) != tag) continue;
-    const std::uint32_t index = (slot & index_mask) - 1;
-    if (entries_[index].key == key) return index;
+// Slots are probed from the first of the hash's line on; hash scales to a line without a
+// division ((hash * lines) >> 32).
+std::uint32_t key_shard::probe(const unsigned char* key, std::uint64_t hash) const noexcept {
+  const std::uint64_t lines = slots_ / slots_per_line;
+  std::uint32_t slot =
+      static_cast<std::uint32_t>(((hash & 0xffffffffU) * lines) >> 32) * slots_per_line;
+  const std::uint64_t first = first_word(key);
+  for (;; slot = slot + 1 == slots_ ? 0 : slot + 1) {
+    const unsigned char* at = keys_[slot].data();
+    // Public keys are not secret: memcmp, as cert_table.
+    if (first_word(at) == first && std::memcmp(at, key, key_size) == 0) return slot;
+    if (first_word(at) == 0 && is_zero(at)) return slot;
   }
-  if (entries_.size() >= entries_.capacity() || entries_.size() >= max_size) {
+}
+
+std::uint32_t key_shard::add(const public_key& key, std::string_view meta) {
+  std::uint32_t slot = slots_;  // the zero key's
+  if (!is_zero(key.data())) {
+    slot = probe(key.data(), hash_key(process_seed(), key.data()));
+    if (!is_zero(keys_[slot].data())) return slot;
+  } else if (has_zero_key_) {
+    return slot;
+  }
+  if (order_.size() >= capacity_) {
     throw zmqsec::error(errc::invalid_argument, "key_shard::add: past its capacity");
   }
   std::uint32_t meta_offset = 0;
@@ -57,26 +100,22 @@ std::uint32_t key_shard::add(const public_key& key, std::string_view meta) {
     meta_offset = static_cast<std::uint32_t>(meta_.size());
     meta_.insert(meta_.end(), meta.begin(), meta.end());
   }
-  entries_.push_back({key, meta_offset});
-  slots_[i] = (tag << index_bits) | static_cast<std::uint32_t>(entries_.size());
+  keys_[slot] = key;
+  metas_[slot] = meta_offset;
+  has_zero_key_ = has_zero_key_ || slot == slots_;
+  order_.push_back(slot);
   return key_table::no_entry;
 }
 
 std::uint32_t key_shard::find(const unsigned char* key) const noexcept {
-  const std::uint64_t h = hash_key(process_seed(), key);
-  const std::uint32_t tag = tag_of(h);
-  for (std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;; i = (i + 1) & mask_) {
-    const std::uint32_t slot = slots_[i];
-    if (slot == 0) return key_table::no_entry;
-    if ((slot >> index_bits) != tag) continue;
-    const std::uint32_t index = (slot & index_mask) - 1;
-    // Public keys are not secret: memcmp, as cert_table.
-    if (std::memcmp(entries_[index].key.data(), key, key_size) == 0) return index;
-  }
+  const std::uint32_t slot = probe(key, hash_key(process_seed(), key));
+  if (!is_zero(keys_[slot].data())) return slot;
+  // An empty slot: the key is absent, or it is the zero key (equal to an empty slot's bytes).
+  return has_zero_key_ && is_zero(key) ? slots_ : key_table::no_entry;
 }
 
-std::string_view key_shard::meta_of(std::size_t index) const noexcept {
-  const std::uint32_t begin = entries_[index].meta;
+std::string_view key_shard::meta_of(std::uint32_t slot) const noexcept {
+  const std::uint32_t begin = metas_[slot];
   if (begin == 0) return {};
   const char* p = meta_.data() + begin;
   const char* start = p;
@@ -87,9 +126,9 @@ std::string_view key_shard::meta_of(std::size_t index) const noexcept {
   return {start, static_cast<std::size_t>(p - start)};
 }
 
-void key_shard::visit_meta(std::size_t index, key_table::meta_visitor visitor,
+void key_shard::visit_meta(std::uint32_t slot, key_table::meta_visitor visitor,
                            void* context) const {
-  const char* p = meta_.data() + entries_[index].meta;
+  const char* p = meta_.data() + metas_[slot];
   for (std::uint64_t n = get_varint(p); n > 0; --n) {
     const auto name_size = get_varint(p);
     const std::string_view name(p, name_size);
@@ -142,11 +181,11 @@ std::uint32_t keys_file_table::id_at(std::size_t index) const noexcept {
   const auto shard =
       static_cast<std::size_t>(std::upper_bound(ends_.begin(), ends_.end(), index) - ends_.begin());
   const std::size_t first = shard == 0 ? 0 : ends_[shard - 1];
-  return static_cast<std::uint32_t>((shard << shard_shift) | (index - first));
+  return static_cast<std::uint32_t>(shard << shard_shift) | shards_[shard]->slot_at(index - first);
 }
 
 const public_key& keys_file_table::key_of(std::uint32_t id) const noexcept {
-  return shards_[id >> shard_shift]->at(id & ((1u << shard_shift) - 1)).key;
+  return shards_[id >> shard_shift]->key_at(id & ((1u << shard_shift) - 1));
 }
 
 void keys_file_table::visit_meta(std::uint32_t id, meta_visitor visitor, void* context) const {
