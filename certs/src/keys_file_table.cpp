@@ -1,6 +1,7 @@
 #include "keys_file_table.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <memory>
 
@@ -12,44 +13,58 @@ namespace zmqsec::certs::detail {
 namespace {
 
 constexpr std::uint32_t shard_shift = 24;  // ids: (shard << 24) | slot
-constexpr std::uint32_t slots_per_line = 2;
+constexpr std::uint64_t low_bits = 0x0101010101010101ULL;
+constexpr std::uint64_t high_bits = 0x8080808080808080ULL;
 static_assert(sizeof(public_key) == key_size && alignof(public_key) == 1);
-static_assert(shard_arena::alignment == slots_per_line * key_size);
 
-// At most 80 % full: a present key is on its first line about 9 times in 10 (measured, below),
-// and an absent one ends on a line with a free slot within a few lines.
-std::uint32_t slots_for(std::size_t capacity) noexcept {
-  const std::size_t lines = std::max<std::size_t>(1, (capacity * 5 + 7) / 8);
-  return static_cast<std::uint32_t>(lines * slots_per_line);
+// At most 7/8 full (as SwissTable): a group always has a free slot, so a probe ends within it
+// most of the time.
+std::uint32_t groups_for(std::size_t capacity) noexcept {
+  return static_cast<std::uint32_t>(std::max<std::size_t>(1, (capacity + 6) / 7));
 }
 
 std::size_t aligned(std::size_t bytes) noexcept {
   return (bytes + shard_arena::alignment - 1) / shard_arena::alignment * shard_arena::alignment;
 }
 
-std::size_t keys_bytes(std::uint32_t slots) noexcept {
-  return aligned((slots + std::size_t{1}) * key_size);
+// Where the arrays of a shard of groups start in its block, and its size.
+struct layout {
+  std::size_t keys;
+  std::size_t metas;
+  std::size_t bytes;
+};
+
+layout layout_of(std::uint32_t groups) noexcept {
+  const std::size_t slots = std::size_t{groups} * key_shard::group_size;
+  const std::size_t keys = aligned(groups * sizeof(std::uint64_t));
+  const std::size_t metas = keys + aligned(slots * key_size);
+  return {keys, metas, metas + aligned(slots * sizeof(std::uint32_t))};
 }
 
-std::uint64_t first_word(const unsigned char* p) noexcept {
-  std::uint64_t word;
-  std::memcpy(&word, p, sizeof word);
-  return word;
+// The high bit of each byte of word that equals the byte fingerprint (exact: no carry from one
+// byte into the next).
+std::uint64_t bytes_equal(std::uint64_t word, std::uint64_t fingerprint) noexcept {
+  const std::uint64_t v = word ^ (fingerprint * low_bits);
+  return ~(((v & ~high_bits) + ~high_bits) | v) & high_bits;
 }
 
-bool is_zero(const unsigned char* key) noexcept {
-  std::uint64_t any = 0;
-  for (std::size_t i = 0; i < key_size; i += 8) any |= first_word(key + i);
-  return any == 0;
-}
+// A key as four words, so that comparing two is a few instructions and one branch.
+struct key_words {
+  std::uint64_t w[4];
+
+  explicit key_words(const unsigned char* key) noexcept { std::memcpy(w, key, sizeof w); }
+  bool operator==(const key_words& o) const noexcept {
+    return ((w[0] ^ o.w[0]) | (w[1] ^ o.w[1]) | (w[2] ^ o.w[2]) | (w[3] ^ o.w[3])) == 0;
+  }
+};
+static_assert(sizeof(key_words) == key_size);
 
 }  // namespace
 
 // ---- key_shard ----
 
 std::size_t key_shard::storage_bytes(std::size_t capacity) noexcept {
-  const std::uint32_t slots = slots_for(capacity);
-  return keys_bytes(slots) + aligned((slots + std::size_t{1}) * sizeof(std::uint32_t));
+  return layout_of(groups_for(capacity)).bytes;
 }
 
 key_shard::key_shard(std::size_t capacity, shard_arena* arena) {
@@ -57,41 +72,50 @@ key_shard::key_shard(std::size_t capacity, shard_arena* arena) {
     throw zmqsec::error(errc::invalid_argument,
                         "authorized-keys store too large (over a million keys in one shard)");
   }
-  slots_ = slots_for(capacity);
+  groups_ = groups_for(capacity);
   capacity_ = static_cast<std::uint32_t>(capacity);
-  const std::size_t bytes = storage_bytes(capacity);
-  storage_ = arena != nullptr ? arena->take(bytes) : shard_arena::own(bytes);
-  auto* keys = reinterpret_cast<public_key*>(storage_.get());
-  std::uninitialized_default_construct_n(keys, slots_ + 1);  // all zero: empty
+  seed_ = process_seed();
+  const layout at = layout_of(groups_);
+  storage_ = arena != nullptr ? arena->take(at.bytes) : shard_arena::own(at.bytes);
+  // The block is zeroed: every fingerprint says empty. Constructing the arrays' objects over it
+  // writes the same zeros again.
+  fingerprints_ = reinterpret_cast<std::uint64_t*>(storage_.get());
+  std::uninitialized_value_construct_n(fingerprints_, groups_);
+  auto* keys = reinterpret_cast<public_key*>(storage_.get() + at.keys);
+  std::uninitialized_default_construct_n(keys, slot_count());
   keys_ = keys;
-  metas_ = reinterpret_cast<std::uint32_t*>(storage_.get() + keys_bytes(slots_));
+  metas_ = reinterpret_cast<std::uint32_t*>(storage_.get() + at.metas);
+  std::uninitialized_value_construct_n(metas_, slot_count());
   order_.reserve(capacity);
   meta_.push_back(0);
 }
 
-// Slots are probed from the first of the hash's line on; hash scales to a line without a
-// division ((hash * lines) >> 32).
-std::uint32_t key_shard::probe(const unsigned char* key, std::uint64_t hash) const noexcept {
-  const std::uint64_t lines = slots_ / slots_per_line;
-  std::uint32_t slot =
-      static_cast<std::uint32_t>(((hash & 0xffffffffU) * lines) >> 32) * slots_per_line;
-  const std::uint64_t first = first_word(key);
-  for (;; slot = slot + 1 == slots_ ? 0 : slot + 1) {
-    const unsigned char* at = keys_[slot].data();
-    // Public keys are not secret: memcmp, as cert_table.
-    if (first_word(at) == first && std::memcmp(at, key, key_size) == 0) return slot;
-    if (first_word(at) == 0 && is_zero(at)) return slot;
+// Groups are probed from the hash's on (the hash scaled to a group without a division). Within
+// a group, only slots whose fingerprint matches are compared: nearly always one, the key's. A
+// group fills from its first slot and keeps a free one, so a group with a free slot ends the
+// search. Public keys are not secret: compared as cert_table does, not in constant time.
+key_shard::probe_result key_shard::probe(const unsigned char* key) const noexcept {
+  const std::uint64_t hash = hash_key(seed_, key);
+  const std::uint64_t fingerprint = 0x80 | (hash >> 57);  // never 0, the empty slot's
+  auto group = static_cast<std::uint32_t>(((hash & 0xffffffffU) * groups_) >> 32);
+  const key_words wanted(key);
+  for (;;) {
+    const std::uint64_t word = fingerprints_[group];
+    const std::uint32_t first = group * group_size;
+    for (std::uint64_t m = bytes_equal(word, fingerprint); m != 0; m &= m - 1) {
+      const auto slot = first + static_cast<std::uint32_t>(std::countr_zero(m) / 8);
+      if (key_words(keys_[slot].data()) == wanted) return {slot, true, fingerprint};
+    }
+    if (const std::uint64_t empty = ~word & high_bits; empty != 0) {
+      return {first + static_cast<std::uint32_t>(std::countr_zero(empty) / 8), false, fingerprint};
+    }
+    group = group + 1 == groups_ ? 0 : group + 1;
   }
 }
 
 std::uint32_t key_shard::add(const public_key& key, std::string_view meta) {
-  std::uint32_t slot = slots_;  // the zero key's
-  if (!is_zero(key.data())) {
-    slot = probe(key.data(), hash_key(process_seed(), key.data()));
-    if (!is_zero(keys_[slot].data())) return slot;
-  } else if (has_zero_key_) {
-    return slot;
-  }
+  const probe_result at = probe(key.data());
+  if (at.found) return at.slot;
   if (order_.size() >= capacity_) {
     throw zmqsec::error(errc::invalid_argument, "key_shard::add: past its capacity");
   }
@@ -100,18 +124,16 @@ std::uint32_t key_shard::add(const public_key& key, std::string_view meta) {
     meta_offset = static_cast<std::uint32_t>(meta_.size());
     meta_.insert(meta_.end(), meta.begin(), meta.end());
   }
-  keys_[slot] = key;
-  metas_[slot] = meta_offset;
-  has_zero_key_ = has_zero_key_ || slot == slots_;
-  order_.push_back(slot);
+  keys_[at.slot] = key;
+  metas_[at.slot] = meta_offset;
+  fingerprints_[at.slot / group_size] |= at.fingerprint << (8 * (at.slot % group_size));
+  order_.push_back(at.slot);
   return key_table::no_entry;
 }
 
 std::uint32_t key_shard::find(const unsigned char* key) const noexcept {
-  const std::uint32_t slot = probe(key, hash_key(process_seed(), key));
-  if (!is_zero(keys_[slot].data())) return slot;
-  // An empty slot: the key is absent, or it is the zero key (equal to an empty slot's bytes).
-  return has_zero_key_ && is_zero(key) ? slots_ : key_table::no_entry;
+  const probe_result at = probe(key);
+  return at.found ? at.slot : key_table::no_entry;
 }
 
 std::string_view key_shard::meta_of(std::uint32_t slot) const noexcept {
@@ -158,20 +180,13 @@ std::uint64_t keys_file_table::prefix_of(const unsigned char* key) noexcept {
   return prefix;
 }
 
-std::size_t keys_file_table::shard_of(std::uint64_t prefix) noexcept {
-  std::uint64_t h = (prefix ^ process_seed()) * 0x9E3779B97F4A7C15ULL;
-  h ^= h >> 29;
-  h *= 0xBF58476D1CE4E5B9ULL;
-  return static_cast<std::size_t>(h >> 56);
-}
-
 std::shared_ptr<const key_shard> keys_file_table::empty_shard() {
   static const auto empty = std::make_shared<const key_shard>(0);
   return empty;
 }
 
 std::uint32_t keys_file_table::find_id(const unsigned char* key) const noexcept {
-  const std::size_t shard = shard_of(prefix_of(key));
+  const std::size_t shard = shard_of(prefix_of(key), seed_);
   const std::uint32_t index = shards_[shard]->find(key);
   if (index == no_entry) return no_entry;
   return static_cast<std::uint32_t>(shard << shard_shift) | index;

@@ -3,16 +3,21 @@
 // metadata arena of its own. A change to a few lines copies only the shards they touch; the
 // snapshots before and after share the rest.
 //
-// Within a shard the keys themselves are the hash table (open addressing over 32-byte slots,
-// two to a 64-byte line, at most 80 % full), so that a lookup in a table far larger than the
-// caches costs one miss, on the line where the key's probe starts, and nothing else; the
-// metadata offsets sit in an array beside it that only a caller of meta reads. A full load takes
-// all shards' arrays from one shard_arena (huge pages). Per key that is 1.25 x 36 (slots) + 4
-// (insertion order, for listing) bytes, plus the bytes of its metadata when the line has any.
+// Within a shard the keys sit in the slots of an open-addressing table, at most 7/8 full, in
+// groups of 8 slots; each group has 8 one-byte fingerprints (7 bits of the key's hash; 0 is an
+// empty slot), 1 byte per slot in an array of their own. A lookup reads the fingerprints of its
+// key's group (1 MB at a million keys: they stay in the caches), then only the slot whose
+// fingerprint matches: one access to the large array of keys, and its branches go the way they
+// went last time (a wrong guess on every lookup would stop the processor from working on the
+// next one while the key's line comes from memory). A key that is not there is mostly refused on
+// the fingerprints alone. Metadata offsets sit in a per-slot array beside the keys that only a
+// caller of meta reads. A full load takes all shards' arrays from one shard_arena (huge pages).
+// Per key that is 8/7 x 37 bytes (key, metadata offset, fingerprint) + 4 (insertion order, for
+// listing), plus the bytes of its metadata when the line has any.
 //
 // A key's shard comes from its first 8 bytes (seeded), so that the follower, which remembers
 // only those 8 bytes of each line, can find the entry of a line that has gone. Entries are named
-// by their slot; the all-zero key (the empty slot's bytes) has a slot of its own past the others.
+// by their slot.
 #pragma once
 
 #include <array>
@@ -52,8 +57,8 @@ class key_shard {
   std::uint32_t find(const unsigned char* key) const noexcept;
 
   std::size_t size() const noexcept { return order_.size(); }
-  /// Slots, the zero key's included: every slot find() or add() returns is below.
-  std::uint32_t slot_count() const noexcept { return slots_ + 1; }
+  /// Slots: every slot find() or add() returns is below.
+  std::uint32_t slot_count() const noexcept { return groups_ * group_size; }
   /// The slot of the n-th key added (0 <= n < size()).
   std::uint32_t slot_at(std::size_t n) const noexcept { return order_[n]; }
   const public_key& key_at(std::uint32_t slot) const noexcept { return keys_[slot]; }
@@ -61,16 +66,23 @@ class key_shard {
   std::string_view meta_of(std::uint32_t slot) const noexcept;
   void visit_meta(std::uint32_t slot, key_table::meta_visitor visitor, void* context) const;
 
- private:
-  // The slot of key when it is not there: its first free slot.
-  std::uint32_t probe(const unsigned char* key, std::uint64_t hash) const noexcept;
+  static constexpr std::uint32_t group_size = 8;  // slots; their fingerprints are one word
 
-  std::shared_ptr<std::byte> storage_;  // keys_ and metas_
-  public_key* keys_ = nullptr;          // slots_ + 1; all zero bytes is empty; the last: zero key
-  std::uint32_t* metas_ = nullptr;      // per slot: offset in meta_; 0 reads as no metadata
-  std::uint32_t slots_ = 0;             // an even number: two slots per line
+ private:
+  struct probe_result {
+    std::uint32_t slot;  // key's, or else the first free slot of its probe sequence
+    bool found;
+    std::uint64_t fingerprint;
+  };
+  probe_result probe(const unsigned char* key) const noexcept;
+
+  std::shared_ptr<std::byte> storage_;     // fingerprints_, keys_ and metas_
+  std::uint64_t* fingerprints_ = nullptr;  // per group: byte i for slot i (in value, not address)
+  public_key* keys_ = nullptr;
+  std::uint32_t* metas_ = nullptr;  // per slot: offset in meta_; 0 reads as no metadata
+  std::uint32_t groups_ = 0;
   std::uint32_t capacity_ = 0;
-  bool has_zero_key_ = false;
+  std::uint64_t seed_ = 0;           // process_seed(), kept beside the arrays for the hot path
   big_vector<std::uint32_t> order_;  // slots in the order their keys were added
   big_vector<char> meta_;            // meta_[0] == 0: offset 0 is "no metadata"
 };
@@ -85,7 +97,15 @@ class keys_file_table final : public key_table {
   keys_file_table(shard_array shards, std::string name, std::size_t key_lines);
 
   /// The shard of a key whose first 8 bytes are prefix.
-  static std::size_t shard_of(std::uint64_t prefix) noexcept;
+  static std::size_t shard_of(std::uint64_t prefix) noexcept {
+    return shard_of(prefix, process_seed());
+  }
+  static std::size_t shard_of(std::uint64_t prefix, std::uint64_t seed) noexcept {
+    std::uint64_t h = (prefix ^ seed) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return static_cast<std::size_t>(h >> 56);
+  }
   static std::uint64_t prefix_of(const unsigned char* key) noexcept;
   /// A shared shard with no keys.
   static std::shared_ptr<const key_shard> empty_shard();
@@ -103,6 +123,7 @@ class keys_file_table final : public key_table {
 
  private:
   shard_array shards_;
+  std::uint64_t seed_ = process_seed();          // for shard_of on the hot path
   std::array<std::size_t, shard_count> ends_{};  // keys in shards 0..i, for id_at()
   std::string name_;
   std::size_t key_lines_;
