@@ -17,8 +17,8 @@ constexpr std::uint64_t low_bits = 0x0101010101010101ULL;
 constexpr std::uint64_t high_bits = 0x8080808080808080ULL;
 static_assert(sizeof(public_key) == key_size && alignof(public_key) == 1);
 
-// At most 7/8 full (as SwissTable): a group always has a free slot, so a probe ends within it
-// most of the time.
+// At most 7/8 full (as SwissTable): there is always a free slot, so a probe ends, and most keys
+// sit in the group their hash picks.
 std::uint32_t groups_for(std::size_t capacity) noexcept {
   return static_cast<std::uint32_t>(std::max<std::size_t>(1, (capacity + 6) / 7));
 }
@@ -92,8 +92,9 @@ key_shard::key_shard(std::size_t capacity, shard_arena* arena) {
 
 // Groups are probed from the hash's on (the hash scaled to a group without a division). Within
 // a group, only slots whose fingerprint matches are compared: nearly always one, the key's. A
-// group fills from its first slot and keeps a free one, so a group with a free slot ends the
-// search. Public keys are not secret: compared as cert_table does, not in constant time.
+// shard's slots are only ever filled (a change builds a new shard), so a group with a free slot
+// ends the search: the key would have been put there. Public keys are not secret: compared as
+// cert_table does, not in constant time.
 key_shard::probe_result key_shard::probe(const unsigned char* key) const noexcept {
   const std::uint64_t hash = hash_key(seed_, key);
   const std::uint64_t fingerprint = 0x80 | (hash >> 57);  // never 0, the empty slot's

@@ -1,5 +1,5 @@
 // Memory for the key arrays of many shards of a keys_file_table from one mapping. With a
-// million keys a lookup lands on a random 64-byte line of a 45 MB table: on 4 KiB pages every
+// million keys a lookup lands on a random 64-byte line of a 42 MB table: on 4 KiB pages every
 // lookup also misses the TLB and walks the page tables, which costs about as much as the line
 // itself. One mapping on 2 MiB pages (transparent huge pages, asked for with
 // MADV_HUGEPAGE) is covered by a few dozen TLB entries instead. Shards taken from an arena keep it
