@@ -7,7 +7,10 @@
 //
 // - an authorized-keys file of N keys loaded (goal 1 s) and its resident memory per key (goal
 //   80 B), each in a fresh forked process; a folder of N certificates loaded (goal 4 s);
-// - find() of present keys in random order with N keys against 1k keys (goal 1.2x at most);
+// - find() of present keys in random order with N keys against 1k keys (goal 1.2x at most),
+//   beside the memory floor (random reads from an array as large as the N-key table: one whose
+//   address comes from the previous read, and independent ones) and beside the same lookup as
+//   part of a ZAP decision (zmqsec::auth::decide() of a CURVE request, N keys against 1k);
 // - one line appended to / removed from the followed file, one certificate added to / removed
 //   from the followed folder: time from the change to the snapshot that has it (goal 50 ms);
 // - CURVE handshakes/s with the file's store reloaded in full over and over, against a context
@@ -42,6 +45,8 @@
 #include <zmqsec/certs/keys.hpp>
 
 #include "auth_bench.hpp"
+#include "keys_file_decide.hpp"
+#include "memory_floor.hpp"
 #include "store_bench.hpp"
 
 namespace fs = std::filesystem;
@@ -195,6 +200,37 @@ double publish_ms(const zc::cert_store& store, const std::function<void()>& chan
 
 namespace {
 
+// What a lookup in a table of bytes cannot go below here (in a fresh process, as the lookups).
+void measure_floor(double bytes) {
+  const auto floor = in_child([&] {
+    const auto f = zb::measure_memory_floor(static_cast<std::size_t>(bytes), 2000000);
+    return std::vector<double>{f.dependent_ns, f.independent_ns, f.huge_page_share};
+  });
+  std::printf("%-58s %12.1f ns (%.0f MB, the table's size; %.0f %% on huge pages)\n",
+              "memory floor: one dependent random read (pointer chase)", floor[0], bytes / 1e6,
+              floor[2] * 100);
+  std::printf("%-58s %12.1f ns\n", "memory floor: independent random reads, same array", floor[1]);
+}
+
+// The lookup inside zmqsec::auth::decide(): a CURVE request against the N-key file and the
+// 1k-key file.
+void measure_decide(const options& o, const fs::path& file, const fs::path& small_file,
+                    const std::vector<zc::public_key>& keys) {
+  const auto figures = in_child([&] {
+    // 2M at a million keys, fewer for a smoke run (a decision takes microseconds in a debug
+    // build on a loaded machine).
+    const std::size_t requests = std::clamp<std::size_t>(keys.size() * 2, 100000, 2000000);
+    const double big = zb::keys_file_decide_ns(file, keys, requests);
+    const std::vector<zc::public_key> first(keys.begin(), keys.begin() + 1000);
+    const double little = zb::keys_file_decide_ns(small_file, first, requests);
+    return std::vector<double>{big, little};
+  });
+  const std::string n = std::to_string(o.keys);
+  std::printf("%-58s %12.1f ns (1k keys: %.1f ns)\n", "ZAP decide() of a CURVE request, warm",
+              figures[0], figures[1]);
+  verdict("decide() with " + n + " keys / with 1k keys", figures[0] / figures[1], "x", 1.2, true);
+}
+
 void measure_file(const options& o, const fs::path& file, const fs::path& small_file,
                   const std::vector<zc::public_key>& keys) {
   const auto figures = in_child([&] {
@@ -219,6 +255,8 @@ void measure_file(const options& o, const fs::path& file, const fs::path& small_
   std::printf("%-58s %12.1f ns (1k keys: %.1f ns)\n", "lookup of a present key, random order",
               figures[2], figures[3]);
   verdict("lookup with " + n + " keys / with 1k keys", figures[2] / figures[3], "x", 1.2, true);
+  measure_floor(figures[1] * static_cast<double>(keys.size()));
+  measure_decide(o, file, small_file, keys);
 }
 
 void measure_file_changes(const fs::path& file, const std::vector<zc::public_key>& keys) {

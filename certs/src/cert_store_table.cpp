@@ -149,20 +149,6 @@ std::uint64_t process_seed() {
   return seed;
 }
 
-std::uint64_t hash_key(std::uint64_t seed, const unsigned char* key) noexcept {
-  std::uint64_t h = seed;
-  for (std::size_t i = 0; i < key_size; i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, key + i, sizeof word);
-    h = (h ^ word) * 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 32;
-  }
-  h ^= h >> 29;
-  h *= 0xBF58476D1CE4E5B9ULL;
-  h ^= h >> 32;
-  return h;
-}
-
 // ---- cert_table ----
 
 const cert_table::entry* cert_table::find(const unsigned char* key) const noexcept {

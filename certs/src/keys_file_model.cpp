@@ -5,8 +5,10 @@
 #include <map>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "keys_file_lines.hpp"
+#include "shard_arena.hpp"
 
 namespace zmqsec::certs::detail {
 namespace {
@@ -94,22 +96,28 @@ void keys_file_model::load_all() {
   for (std::uint32_t i = 0; i < b.keys.size(); ++i) {
     order[next[keys_file_table::shard_of(b.records[b.keys[i].record].prefix)]++] = i;
   }
+  // All shards' arrays in one arena (huge pages for a large file).
+  std::size_t arena_bytes = 0;
+  for (std::size_t s = 0; s < keys_file_table::shard_count; ++s) {
+    arena_bytes += key_shard::storage_bytes(starts[s + 1] - starts[s]);
+  }
+  shard_arena arena(arena_bytes);
   keys_file_table::shard_array shards;
   std::size_t duplicates = 0;
-  std::vector<std::uint32_t> key_of_entry;  // per entry of the shard being built
+  std::vector<std::uint32_t> key_of_slot;  // per slot of the shard being built
   for (std::size_t s = 0; s < keys_file_table::shard_count; ++s) {
-    key_shard shard(starts[s + 1] - starts[s]);
-    key_of_entry.clear();
+    key_shard shard(starts[s + 1] - starts[s], &arena);
+    key_of_slot.assign(shard.slot_count(), 0);
     for (std::size_t i = starts[s]; i < starts[s + 1]; ++i) {
       const auto& k = b.keys[order[i]];
       const std::uint32_t existing = shard.add(k.key, b.meta_of(k));
       if (existing == key_table::no_entry) {
-        key_of_entry.push_back(order[i]);
+        key_of_slot[shard.slot_at(shard.size() - 1)] = order[i];
         continue;
       }
       ++duplicates;
       b.records[k.record].hash &= ~key_bit;
-      const std::size_t first = b.keys[key_of_entry[existing]].record + 1;
+      const std::size_t first = b.keys[key_of_slot[existing]].record + 1;
       b.problems.push_back(
           {k.record + 1, "duplicate of line " + std::to_string(first) + ", whose metadata counts"});
     }
@@ -267,7 +275,9 @@ bool keys_file_model::apply(const window& w, batch& b) {
       std::size_t matches = 0;
       std::size_t hit = 0;
       for (std::size_t j = 0; j < old.size(); ++j) {
-        if (gone[j] || keys_file_table::prefix_of(old.at(j).key.data()) != prefix) continue;
+        if (gone[j] || keys_file_table::prefix_of(old.key_at(old.slot_at(j)).data()) != prefix) {
+          continue;
+        }
         ++matches;
         hit = j;
       }
@@ -276,7 +286,7 @@ bool keys_file_model::apply(const window& w, batch& b) {
     }
     key_shard next(old.size() - change.removed.size() + change.added.size());
     for (std::size_t j = 0; j < old.size(); ++j) {
-      if (!gone[j]) next.add(old.at(j).key, old.meta_of(j));
+      if (!gone[j]) next.add(old.key_at(old.slot_at(j)), old.meta_of(old.slot_at(j)));
     }
     for (const std::uint32_t i : change.added) {
       if (next.add(b.keys[i].key, b.meta_of(b.keys[i])) != key_table::no_entry) return false;
