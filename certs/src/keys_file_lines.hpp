@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <zmqsec/certs/keys.hpp>
@@ -50,6 +51,9 @@ class line_reader {
 
   /// The offset after the last line returned.
   std::uint64_t position() const noexcept { return buffer_offset_ + begin_; }
+
+  /// The open file, for the caller to keep (the reader cannot read on).
+  zmqsec::detail::unique_fd take_file() noexcept { return std::move(fd_); }
 
   /// The file's size when it was opened.
   std::uint64_t size_at_open() const noexcept { return size_at_open_; }

@@ -74,8 +74,14 @@ struct keys_file_model::window {
   std::size_t new_end = 0;  // and in the file
 };
 
-keys_file_model::keys_file_model(std::filesystem::path file)
-    : file_(std::move(file)), name_(file_.filename().string()) {}
+keys_file_model::keys_file_model(std::filesystem::path file, bool hold_file)
+    : file_(std::move(file)), name_(file_.filename().string()), hold_file_(hold_file) {}
+
+void keys_file_model::hold(line_reader& reader) noexcept {
+  if (!hold_file_) return;
+  if (read_) replaced_ = std::move(read_);
+  read_ = reader.take_file();
+}
 
 void keys_file_model::load_all() {
   line_reader reader(file_);
@@ -124,6 +130,7 @@ void keys_file_model::load_all() {
   duplicates_ = duplicates;
   key_lines_ = b.keys.size();
   incremental_ = false;
+  hold(reader);
 }
 
 // Where the file differs from lines_, found reading each byte of the file once and keeping
@@ -174,9 +181,13 @@ void keys_file_model::scan_back(line_reader& reader, scan& s) const {
 }
 
 bool keys_file_model::update() {
+  if (read_) replaced_ = std::move(read_);  // not held if it cannot be read now
   line_reader reader(file_);
   scan s;
-  if (!scan_front(reader, s)) return false;
+  if (!scan_front(reader, s)) {
+    hold(reader);
+    return false;
+  }
   scan_back(reader, s);
   const window& w = s.w;
   const std::size_t most = std::max<std::size_t>(4096, lines_.size() / 8);
@@ -204,6 +215,7 @@ bool keys_file_model::update() {
     return true;
   }
   incremental_ = true;
+  hold(reader);
   return true;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <zmqsec/certs/certificate.hpp>
+#include <zmqsec/detail/unique_fd.hpp>
 
 #include "keys_file_table.hpp"
 
@@ -24,7 +25,8 @@ class line_reader;
 
 class keys_file_model {
  public:
-  explicit keys_file_model(std::filesystem::path file);
+  /// hold_file: see close_replaced_file().
+  explicit keys_file_model(std::filesystem::path file, bool hold_file = false);
 
   /// Reads the whole file and builds the table afresh. Throws zmqsec::error (errno) if the file
   /// cannot be read; the state loaded before stays then.
@@ -43,6 +45,12 @@ class keys_file_model {
   /// Whether the last update() that changed something did it without a full load.
   bool last_update_incremental() const noexcept { return incremental_; }
 
+  /// With hold_file, the file as last read stays open until the next load_all() or update(),
+  /// and the one before until this call. The last close of a large file replaced by rename
+  /// frees its pages and blocks (some 15 ms for 40 MB): held, that happens here, once the
+  /// change is published, rather than inside the writer's rename() before it is even applied.
+  void close_replaced_file() noexcept { replaced_.reset(); }
+
   struct line_record {
     std::uint64_t hash;    // line_hash, bit 0 replaced: 1 if the line put its key in the table
     std::uint64_t prefix;  // the key's first 8 bytes (key lines)
@@ -60,6 +68,7 @@ class keys_file_model {
   void scan_back(line_reader& reader, scan& s) const;
   bool apply(const window& w, batch& b);
   void commit_window(const window& w, batch& b);
+  void hold(line_reader& reader) noexcept;
 
   std::filesystem::path file_;
   std::string name_;
@@ -69,6 +78,9 @@ class keys_file_model {
   std::size_t key_lines_ = 0;
   std::shared_ptr<const keys_file_table> table_;
   bool incremental_ = false;
+  bool hold_file_;
+  zmqsec::detail::unique_fd read_;      // with hold_file_: the file as last read
+  zmqsec::detail::unique_fd replaced_;  // and the one before, until close_replaced_file()
 };
 
 }  // namespace zmqsec::certs::detail
