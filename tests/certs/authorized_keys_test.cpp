@@ -131,6 +131,43 @@ TEST(authorized_keys, follows_a_file_replaced_by_rename) {
   EXPECT_EQ(snapshot->problems()[0].line, 2u);
 }
 
+namespace {
+
+// How many of this process's open files are in folder (deleted ones included).
+std::size_t files_open_in(const fs::path& folder) {
+  std::size_t count = 0;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = fs::read_symlink(entry.path(), ec).string();
+    if (!ec && target.rfind(fs::canonical(folder).string() + "/", 0) == 0) ++count;
+  }
+  return count;
+}
+
+}  // namespace
+
+// A followed file stays open (so that a writer's rename() does not pay for freeing the file it
+// replaces), but never more than the file in force: the replaced one is closed once the change
+// is published. A store that does not follow keeps nothing open.
+TEST(authorized_keys, holds_only_the_file_in_force_open_while_following) {
+  zmqsec::testing::temp_dir dir;
+  const auto keys = random_keys(2);
+  const auto file = dir.write("clients.keys", lines_of({keys[0]}));
+  {
+    auto still = zc::cert_store::from_authorized_keys(file, {.follow = false, .on_change = {}});
+    EXPECT_EQ(files_open_in(dir.path()), 0u);
+  }
+  auto store = zc::cert_store::from_authorized_keys(file);
+  EXPECT_EQ(files_open_in(dir.path()), 1u);
+  const auto generation = store.generation();
+  fs::rename(dir.write("clients.keys.new", lines_of({keys[1]})), file);
+  EXPECT_TRUE(next_snapshot(store, generation)->contains(keys[1]));
+  EXPECT_TRUE(zmqsec::testing::wait_until([&] { return files_open_in(dir.path()) == 1; }));
+  fs::remove(file);
+  EXPECT_TRUE(zmqsec::testing::wait_until([&] { return files_open_in(dir.path()) == 0; }));
+  EXPECT_TRUE(store.current()->contains(keys[1]));  // the keys loaded before stay
+}
+
 TEST(authorized_keys, keeps_its_keys_while_the_file_is_gone) {
   zmqsec::testing::temp_dir dir;
   const auto keys = random_keys(2);
@@ -393,7 +430,7 @@ TEST(keys_file_model, ends_as_a_fresh_load_after_edits_at_either_end_and_within)
 // without a newline, or are too long to be read backwards (64 KiB and more).
 TEST(keys_file_model, ends_as_a_fresh_load_after_edits_of_large_files_and_unusual_lines) {
   zmqsec::testing::temp_dir dir;
-  const std::string text = lines_of(random_keys(large));
+  const std::string text = lines_of(random_keys(40000));  // 2.5 MB: several reads backwards
   const std::string extra = random_key().z85() + "\n";
   const std::string long_line = "# " + std::string(70000, 'x') + "\n";
   const std::size_t middle = text.find('\n', text.size() / 2) + 1;
