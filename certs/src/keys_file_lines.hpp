@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <zmqsec/certs/keys.hpp>
@@ -25,7 +26,8 @@ enum class line_kind : std::uint8_t { none, key, bad };  // none: blank or a com
 line_kind parse_key_line(std::string_view line, public_key& key, big_vector<char>& meta,
                          std::string& reason);
 
-/// A seeded 64-bit hash of a line's bytes.
+/// A seeded 64-bit hash of a line's bytes. Not cryptographic: it tells which lines changed, and
+/// the seed (random per process) keeps a file's author from choosing lines that collide.
 std::uint64_t line_hash(std::string_view line) noexcept;
 
 /// Lines of this size or longer are bad lines, seen as their first max_line_size bytes.
@@ -50,8 +52,28 @@ class line_reader {
   /// The offset after the last line returned.
   std::uint64_t position() const noexcept { return buffer_offset_ + begin_; }
 
+  /// The open file, for the caller to keep (the reader cannot read on).
+  zmqsec::detail::unique_fd take_file() noexcept { return std::move(fd_); }
+
+  /// The file's size when it was opened.
+  std::uint64_t size_at_open() const noexcept { return size_at_open_; }
+
+  /// Whether the file's size or modification time differ from when it was opened: it was
+  /// written while it was read. Throws like the constructor.
+  bool changed_since_open() const;
+
+  /// Reads backwards from here on: previous() returns the lines that end at or before end, the
+  /// last first, down to the line that starts at floor (an offset next() returned, or end).
+  void read_backwards(std::uint64_t floor, std::uint64_t end);
+
+  /// The line before the one previous() returned last (the one that ends at end, first), and its
+  /// offset. False at floor, for a line of max_line_size bytes or more (the caller stops there:
+  /// it is read forwards), or if the file is shorter than end now.
+  bool previous(std::string_view& line, std::uint64_t& offset);
+
  private:
   bool fill();
+  bool fill_back(std::uint64_t end);
 
   std::filesystem::path path_;
   zmqsec::detail::unique_fd fd_;
@@ -61,6 +83,10 @@ class line_reader {
   std::uint64_t buffer_offset_ = 0;  // file offset of buffer_[0]
   bool eof_ = false;
   bool skip_rest_ = false;  // the line returned last was cut short: skip to its end
+  std::uint64_t size_at_open_ = 0;
+  std::int64_t mtime_ns_at_open_ = 0;
+  std::uint64_t floor_ = 0;   // read_backwards(): where previous() stops
+  std::uint64_t cursor_ = 0;  // and the start of the line it returned last
 };
 
 }  // namespace zmqsec::certs::detail

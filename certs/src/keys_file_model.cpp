@@ -76,8 +76,14 @@ struct keys_file_model::window {
   std::size_t new_end = 0;  // and in the file
 };
 
-keys_file_model::keys_file_model(std::filesystem::path file)
-    : file_(std::move(file)), name_(file_.filename().string()) {}
+keys_file_model::keys_file_model(std::filesystem::path file, bool hold_file)
+    : file_(std::move(file)), name_(file_.filename().string()), hold_file_(hold_file) {}
+
+void keys_file_model::hold(line_reader& reader) noexcept {
+  if (!hold_file_) return;
+  if (read_) replaced_ = std::move(read_);
+  read_ = reader.take_file();
+}
 
 void keys_file_model::load_all() {
   line_reader reader(file_);
@@ -132,103 +138,74 @@ void keys_file_model::load_all() {
   duplicates_ = duplicates;
   key_lines_ = b.keys.size();
   incremental_ = false;
+  hold(reader);
 }
 
-// Where the file differs from lines_, found in two passes that keep nothing per line (a change
-// to a file of a million lines must not allocate, and fault in, arrays of a million): the first
-// compares lines from the start until one differs and counts the rest; the second compares each
-// line from there with the old line as far from the end, so that the last one that differs ends
-// the window. begin_offset and end_offset bound the window's new lines in the file, digest sums
-// up their hashes (to check that what is parsed next is what was compared).
+// Where the file differs from lines_, found reading each byte of the file once and keeping
+// nothing per line (a change to a file of a million lines must not allocate, and fault in,
+// arrays of a million): lines are compared with lines_ from the start until one differs, then
+// from the end backwards until one differs. begin_offset and end_offset bound the window's new
+// lines in the file.
 struct keys_file_model::scan {
   window w;
-  std::size_t new_lines = 0;
   std::uint64_t begin_offset = 0;
   std::uint64_t end_offset = 0;
-  std::uint64_t digest = 0;
 };
 
-namespace {
-
-std::uint64_t add_to_digest(std::uint64_t digest, std::uint64_t hash) noexcept {
-  digest = ((digest << 5) | (digest >> 59)) ^ (hash >> 1);  // bit 0 says key or not: left out
-  return digest * 0x9E3779B97F4A7C15ULL;
-}
-
-}  // namespace
-
-// Pass 1: the lines equal to lines_ from the start; counts the file's lines.
-void keys_file_model::scan_front(line_reader& reader, scan& s) const {
+// From the start: the lines equal to lines_. False if the file has just the lines loaded.
+bool keys_file_model::scan_front(line_reader& reader, scan& s) const {
   std::string_view line;
   std::uint64_t offset = 0;
   bool too_long = false;
-  bool differs = false;
   std::size_t lines = 0;
   while (reader.next(line, offset, too_long)) {
-    if (!differs && (lines >= lines_.size() || !same_text(line_hash(line), lines_[lines].hash))) {
-      differs = true;
+    if (lines >= lines_.size() || !same_text(line_hash(line), lines_[lines].hash)) {
       s.w.begin = lines;
       s.begin_offset = offset;
+      s.end_offset = reader.size_at_open();
+      return true;
     }
     ++lines;
   }
-  s.new_lines = lines;
-  if (!differs) {
-    s.w.begin = lines;
-    s.begin_offset = reader.position();
-  }
+  s.w.begin = lines;
+  s.begin_offset = reader.position();
+  s.end_offset = s.begin_offset;
+  return lines != lines_.size();
 }
 
-// Pass 2: from the first line that differs, the last line that differs from its old line as far
-// from the end. False if the file changed between the passes.
-bool keys_file_model::scan_back(line_reader& reader, scan& s) const {
-  const auto shift =
-      static_cast<std::ptrdiff_t>(s.new_lines) - static_cast<std::ptrdiff_t>(lines_.size());
-  const auto begin = static_cast<std::ptrdiff_t>(s.w.begin);
-  reader.rewind_to(s.begin_offset);
-  s.w.new_end = s.w.begin;
-  s.end_offset = s.begin_offset;
+// From the end backwards, down to the window's first line: the lines equal to lines_ as far
+// from the end.
+void keys_file_model::scan_back(line_reader& reader, scan& s) const {
+  reader.read_backwards(s.begin_offset, s.end_offset);
+  std::size_t old_end = lines_.size();
   std::string_view line;
   std::uint64_t offset = 0;
-  bool too_long = false;
-  bool end_pending = false;
-  std::uint64_t running = 0;
-  std::ptrdiff_t j = begin;
-  for (; reader.next(line, offset, too_long); ++j) {
-    if (std::exchange(end_pending, false)) s.end_offset = offset;
-    const std::uint64_t hash = line_hash(line);
-    running = add_to_digest(running, hash);
-    const std::ptrdiff_t old = j - shift;
-    if (old >= begin && old < static_cast<std::ptrdiff_t>(lines_.size()) &&
-        same_text(hash, lines_[static_cast<std::size_t>(old)].hash)) {
-      continue;
-    }
-    s.w.new_end = static_cast<std::size_t>(j + 1);
-    s.digest = running;
-    end_pending = true;
+  while (old_end > s.w.begin && reader.previous(line, offset) &&
+         same_text(line_hash(line), lines_[old_end - 1].hash)) {
+    --old_end;
+    s.end_offset = offset;
   }
-  if (end_pending) s.end_offset = reader.position();
-  s.w.old_end = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(s.w.new_end) - shift);
-  return static_cast<std::size_t>(j) == s.new_lines;
+  s.w.old_end = old_end;
 }
 
 bool keys_file_model::update() {
+  if (read_) replaced_ = std::move(read_);  // not held if it cannot be read now
   line_reader reader(file_);
   scan s;
-  scan_front(reader, s);
-  if (s.w.begin == lines_.size() && s.new_lines == lines_.size()) return false;
-  if (!scan_back(reader, s)) {
-    load_all();  // changed again while it was read
-    return true;
+  if (!scan_front(reader, s)) {
+    hold(reader);
+    return false;
   }
+  scan_back(reader, s);
   const window& w = s.w;
-  const std::size_t changed = (w.old_end - w.begin) + (w.new_end - w.begin);
-  if (duplicates_ > 0 || changed > std::max<std::size_t>(4096, lines_.size() / 8)) {
+  const std::size_t most = std::max<std::size_t>(4096, lines_.size() / 8);
+  const std::uint64_t window_bytes = s.end_offset - s.begin_offset;
+  if (duplicates_ > 0 || w.old_end - w.begin > most ||
+      window_bytes > std::max<std::uint64_t>(1 << 20, reader.size_at_open() / 8)) {
     load_all();
     return true;
   }
-  const std::string text =
-      reader.read_at(s.begin_offset, static_cast<std::size_t>(s.end_offset - s.begin_offset));
+  const std::string text = reader.read_at(s.begin_offset, static_cast<std::size_t>(window_bytes));
   batch b(w.begin + 1);
   for (std::size_t pos = 0; pos < text.size();) {
     const std::size_t newline = text.find('\n', pos);
@@ -237,15 +214,16 @@ bool keys_file_model::update() {
     b.add_line(piece.substr(0, max_line_size), piece.size() >= max_line_size);
     pos = stop + 1;
   }
-  // The file changed again while it was read: its next change event brings it in whole.
-  std::uint64_t digest = 0;
-  for (const auto& r : b.records) digest = add_to_digest(digest, r.hash);
-  const bool consistent = b.records.size() == w.new_end - w.begin && digest == s.digest;
-  if (!consistent || !apply(w, b)) {
+  s.w.new_end = w.begin + b.records.size();
+  // Written while it was read (what was compared may not be what was parsed): read again whole.
+  // The write's own change event comes next and finds the lines as they are then.
+  if (reader.changed_since_open() || (w.old_end - w.begin) + b.records.size() > most ||
+      !apply(w, b)) {
     load_all();
     return true;
   }
   incremental_ = true;
+  hold(reader);
   return true;
 }
 

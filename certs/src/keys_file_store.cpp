@@ -26,7 +26,7 @@ std::filesystem::path file_path(const std::filesystem::path& file) {
 class keys_file_store final : public store_state {
  public:
   keys_file_store(std::filesystem::path file, cert_store_options options)
-      : store_state(std::move(options.on_change)), model_(std::move(file)) {
+      : store_state(std::move(options.on_change)), model_(std::move(file), options.follow) {
     std::lock_guard lock(update_mutex_);
     if (options.follow) {  // watched before the first read: no change between them is missed
       watch_ = std::make_unique<core::file_watch>(
@@ -50,6 +50,7 @@ class keys_file_store final : public store_state {
       problem_ = e.what();
     }
     publish(true);
+    model_.close_replaced_file();
     return publisher.current();
   }
 
@@ -93,9 +94,11 @@ class keys_file_store final : public store_state {
       } catch (const std::exception& e) {
         problem = e.what();
       }
-      if (!changed && problem == problem_) return;
-      problem_ = std::move(problem);
-      publish(true);
+      if (changed || problem != problem_) {
+        problem_ = std::move(problem);
+        publish(true);
+      }
+      model_.close_replaced_file();  // after publishing: see there
     } catch (...) {
       // Out of memory even for the report: the last snapshot stays.
     }

@@ -131,6 +131,43 @@ TEST(authorized_keys, follows_a_file_replaced_by_rename) {
   EXPECT_EQ(snapshot->problems()[0].line, 2u);
 }
 
+namespace {
+
+// How many of this process's open files are in folder (deleted ones included).
+std::size_t files_open_in(const fs::path& folder) {
+  std::size_t count = 0;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = fs::read_symlink(entry.path(), ec).string();
+    if (!ec && target.rfind(fs::canonical(folder).string() + "/", 0) == 0) ++count;
+  }
+  return count;
+}
+
+}  // namespace
+
+// A followed file stays open (so that a writer's rename() does not pay for freeing the file it
+// replaces), but never more than the file in force: the replaced one is closed once the change
+// is published. A store that does not follow keeps nothing open.
+TEST(authorized_keys, holds_only_the_file_in_force_open_while_following) {
+  zmqsec::testing::temp_dir dir;
+  const auto keys = random_keys(2);
+  const auto file = dir.write("clients.keys", lines_of({keys[0]}));
+  {
+    auto still = zc::cert_store::from_authorized_keys(file, {.follow = false, .on_change = {}});
+    EXPECT_EQ(files_open_in(dir.path()), 0u);
+  }
+  auto store = zc::cert_store::from_authorized_keys(file);
+  EXPECT_EQ(files_open_in(dir.path()), 1u);
+  const auto generation = store.generation();
+  fs::rename(dir.write("clients.keys.new", lines_of({keys[1]})), file);
+  EXPECT_TRUE(next_snapshot(store, generation)->contains(keys[1]));
+  EXPECT_TRUE(zmqsec::testing::wait_until([&] { return files_open_in(dir.path()) == 1; }));
+  fs::remove(file);
+  EXPECT_TRUE(zmqsec::testing::wait_until([&] { return files_open_in(dir.path()) == 0; }));
+  EXPECT_TRUE(store.current()->contains(keys[1]));  // the keys loaded before stay
+}
+
 TEST(authorized_keys, keeps_its_keys_while_the_file_is_gone) {
   zmqsec::testing::temp_dir dir;
   const auto keys = random_keys(2);
@@ -321,6 +358,30 @@ TEST(authorized_keys, a_large_file_rewritten_in_place_is_applied_line_by_line) {
   EXPECT_TRUE(model.last_update_incremental());
 }
 
+namespace {
+
+// model holds what a fresh load of its file holds: the keys, the lines and the problems by line.
+void expect_as_fresh_load(zc::detail::keys_file_model& model, const std::string& label) {
+  zc::detail::keys_file_model fresh(model.file());
+  fresh.load_all();
+  EXPECT_EQ(model.table()->size(), fresh.table()->size()) << label;
+  EXPECT_EQ(model.line_count(), fresh.line_count()) << label;
+  for (std::size_t i = 0; i < fresh.table()->size(); ++i) {
+    const auto& key = fresh.table()->key_of(fresh.table()->id_at(i));
+    EXPECT_NE(model.table()->find_id(key.data()), zc::detail::key_table::no_entry) << label;
+  }
+  const auto a = model.problems();
+  const auto b = fresh.problems();
+  ASSERT_EQ(a.size(), b.size()) << label;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].line, b[i].line) << label;
+    EXPECT_EQ(a[i].reason, b[i].reason) << label;
+  }
+  EXPECT_FALSE(model.update()) << label;
+}
+
+}  // namespace
+
 // Whatever one edit does to the file, update() ends where a fresh load of the file ends.
 TEST(keys_file_model, ends_as_a_fresh_load_after_edits_at_either_end_and_within) {
   zmqsec::testing::temp_dir dir;
@@ -361,19 +422,42 @@ TEST(keys_file_model, ends_as_a_fresh_load_after_edits_at_either_end_and_within)
     model.load_all();
     dir.write("k", join(edits[n]));
     ASSERT_TRUE(model.update()) << "edit " << n;
-    zc::detail::keys_file_model fresh(file);
-    fresh.load_all();
-    EXPECT_EQ(model.table()->size(), fresh.table()->size()) << "edit " << n;
-    EXPECT_EQ(model.line_count(), fresh.line_count()) << "edit " << n;
-    for (std::size_t i = 0; i < fresh.table()->size(); ++i) {
-      const auto& key = fresh.table()->key_of(fresh.table()->id_at(i));
-      EXPECT_NE(model.table()->find_id(key.data()), zc::detail::key_table::no_entry)
-          << "edit " << n;
-    }
-    const auto a = model.problems();
-    const auto b = fresh.problems();
-    ASSERT_EQ(a.size(), b.size()) << "edit " << n;
-    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].line, b[i].line) << "edit " << n;
-    EXPECT_FALSE(model.update()) << "edit " << n;
+    expect_as_fresh_load(model, "edit " + std::to_string(n));
+  }
+}
+
+// The same where the lines compared from the end span several reads (files of a few MB), end
+// without a newline, or are too long to be read backwards (64 KiB and more).
+TEST(keys_file_model, ends_as_a_fresh_load_after_edits_of_large_files_and_unusual_lines) {
+  zmqsec::testing::temp_dir dir;
+  const std::string text = lines_of(random_keys(40000));  // 2.5 MB: several reads backwards
+  const std::string extra = random_key().z85() + "\n";
+  const std::string long_line = "# " + std::string(70000, 'x') + "\n";
+  const std::size_t middle = text.find('\n', text.size() / 2) + 1;
+  const std::size_t second = text.find('\n') + 1;
+  struct edit {
+    std::string before, after;
+    bool line_by_line;  // small enough not to be a full load
+  };
+  const std::vector<edit> edits = {
+      {text, text.substr(second), true},                                   // first line gone
+      {text, text.substr(0, middle) + extra + text.substr(middle), true},  // one inserted
+      {text, text.substr(0, text.size() - 1) + "x", true},    // last line bad, no newline
+      {text.substr(0, text.size() - 1), text + extra, true},  // newline added, then a line
+      {text, text + "\n\n", true},                            // empty lines
+      {text + long_line, extra + text + long_line, false},    // long line last
+      {text + long_line + extra, text.substr(second) + long_line + extra, false},
+      {text + long_line + extra, text + long_line, true},  // after a long line
+      {text, "", false},                                   // emptied
+      {"", text.substr(0, middle), false},                 // filled
+  };
+  for (std::size_t n = 0; n < edits.size(); ++n) {
+    const auto file = dir.write("k", edits[n].before);
+    zc::detail::keys_file_model model(file);
+    model.load_all();
+    dir.write("k", edits[n].after);
+    ASSERT_TRUE(model.update()) << "edit " << n;
+    EXPECT_EQ(model.last_update_incremental(), edits[n].line_by_line) << "edit " << n;
+    expect_as_fresh_load(model, "edit " + std::to_string(n));
   }
 }
