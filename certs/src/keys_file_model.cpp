@@ -85,13 +85,16 @@ void keys_file_model::hold(line_reader& reader) noexcept {
   read_ = reader.take_file();
 }
 
-void keys_file_model::load_all() {
+void keys_file_model::load_all(const std::function<void()>& pause) {
   line_reader reader(file_);
   batch b(1);
   std::string_view line;
   std::uint64_t offset = 0;
   bool too_long = false;
-  while (reader.next(line, offset, too_long)) b.add_line(line, too_long);
+  while (reader.next(line, offset, too_long)) {
+    b.add_line(line, too_long);
+    if (pause && b.records.size() % 4096 == 0) pause();
+  }
 
   // Keys by shard, in line order within each (a counting sort), so that the first line wins.
   std::array<std::size_t, keys_file_table::shard_count + 1> starts{};
@@ -128,6 +131,7 @@ void keys_file_model::load_all() {
           {k.record + 1, "duplicate of line " + std::to_string(first) + ", whose metadata counts"});
     }
     shards[s] = std::make_shared<const key_shard>(std::move(shard));
+    if (pause) pause();
   }
   std::sort(b.problems.begin(), b.problems.end(),
             [](const problem& x, const problem& y) { return x.line < y.line; });

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,7 +31,8 @@ class keys_file_model {
 
   /// Reads the whole file and builds the table afresh. Throws zmqsec::error (errno) if the file
   /// cannot be read; the state loaded before stays then.
-  void load_all();
+  /// With pause, calls it between pieces of the work (a few thousand lines or keys).
+  void load_all(const std::function<void()>& pause = {});
 
   /// Reads the file and applies what differs from the lines loaded (a full load when that is
   /// cheaper or needed). Returns whether anything changed. Throws like load_all().

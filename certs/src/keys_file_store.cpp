@@ -70,18 +70,26 @@ class keys_file_store final : public store_state {
   const std::filesystem::path& keys_file() const noexcept override { return model_.file(); }
 
  private:
-  // A full read of a large file takes a core for a second or so: it is done on a thread the
-  // kernel runs only when the threads serving clients (handshakes, the ZAP handler) leave the
-  // CPU idle, so that a reload (SIGHUP, say) does not cost them throughput. Snapshots are read
-  // without locks, so nothing they need waits for it. Small files are read at once.
+  // A full read of a large file takes a core for a second or so: it is done on a nice-19 thread
+  // and spread out to a fifth of the time (core::work_pacer), so that a reload (SIGHUP, say)
+  // costs the threads serving clients (handshakes, the ZAP handler) neither CPU nor much memory
+  // bandwidth. Snapshots are read without locks, so nothing they need waits for it; a change of
+  // the file seen meanwhile is applied when the reload ends. Small files are read at once.
   void load_all_politely() {
     if (model_.line_count() < large_file_lines) {
       model_.load_all();
       return;
     }
-    core::run_at_low_priority([this] { model_.load_all(); });
+    core::run_at_low_priority([this] {
+      core::work_pacer pacer(reload_share);
+      model_.load_all([&pacer] { pacer.step(); });
+    });
   }
   static constexpr std::size_t large_file_lines = 65536;
+  // The share of the time a full reload of a large file runs (see core::work_pacer): memory
+  // bandwidth is shared with the threads doing handshakes whatever the thread's nice. A reload
+  // of a million keys then takes seconds; the keys loaded before serve until it is published.
+  static constexpr double reload_share = 0.2;
 
   // On the watch's thread: applies the change, or keeps the keys loaded and says why not.
   void file_changed() noexcept {

@@ -41,4 +41,17 @@ void run_at_low_priority(const std::function<void()>& work) {
   if (failure) std::rethrow_exception(failure);
 }
 
+work_pacer::work_pacer(double share) noexcept
+    : since_(std::chrono::steady_clock::now()),
+      rest_per_work_(share > 0 && share < 1 ? (1 - share) / share : 0) {}
+
+void work_pacer::step() {
+  if (rest_per_work_ == 0) return;
+  const auto worked = std::chrono::steady_clock::now() - since_;
+  if (worked < std::chrono::milliseconds(1)) return;  // sleeps long enough to be worth a call
+  std::this_thread::sleep_for(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(worked * rest_per_work_));
+  since_ = std::chrono::steady_clock::now();
+}
+
 }  // namespace zmqsec::core

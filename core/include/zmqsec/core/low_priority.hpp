@@ -18,10 +18,32 @@
 // takes longer. If no thread can be created, it runs on the caller's thread instead.
 #pragma once
 
+#include <chrono>
 #include <functional>
 
 namespace zmqsec::core {
 
 void run_at_low_priority(const std::function<void()>& work);
+
+/// Spreads a long piece of work out so that it runs at most `share` of the time, as PostgreSQL's
+/// vacuum cost delay does: the work calls step() between small pieces, and once it has run for
+/// a millisecond or more, step() sleeps as long as the share asks. Why: nice arbitrates the CPU,
+/// not memory bandwidth. On the 2-core benchmark machine a full reload of a million-key file
+/// (streaming the file, writing some 110 MB of arrays) at nice 19 still cost the CURVE
+/// handshakes on the other core a quarter of their rate; spread out, it costs them what its
+/// share of the time costs, and takes 1/share times as long.
+///
+///   core::work_pacer pacer(0.2);
+///   for (auto& piece : pieces) { handle(piece); pacer.step(); }
+class work_pacer {
+ public:
+  /// share: in (0, 1]; 1 never sleeps.
+  explicit work_pacer(double share) noexcept;
+  void step();
+
+ private:
+  std::chrono::steady_clock::time_point since_;
+  double rest_per_work_;
+};
 
 }  // namespace zmqsec::core
