@@ -58,16 +58,25 @@ void printer::print(std::string_view topic, std::string_view payload) {
   } else {
     // Topic and message come from the network: control characters (a terminal's escape
     // sequences, line ends that would forge records) are shown escaped, UTF-8 kept.
-    const std::string_view color =
-        color_ ? level_color(logging::parse_topic(topic).level) : std::string_view();
-    buffer_.append(color);
-    core::append_printable(buffer_, topic);
-    if (!color.empty()) buffer_.append(reset);
-    buffer_.push_back(' ');
+    if (!remembered_ || topic != topic_) remember_topic(topic);
+    buffer_.append(shown_topic_);
     core::append_printable(buffer_, logging::without_line_end(payload));
     buffer_.push_back('\n');
   }
   if (buffer_.size() >= block) flush();
+}
+
+// A stream carries a handful of topics, mostly the same one record after record: what a line
+// starts with is made when the topic changes, not for every record.
+void printer::remember_topic(std::string_view topic) {
+  remembered_ = true;
+  topic_.assign(topic);
+  const std::string_view color =
+      color_ ? level_color(logging::parse_topic(topic).level) : std::string_view();
+  shown_topic_.assign(color);
+  core::append_printable(shown_topic_, topic);
+  if (!color.empty()) shown_topic_.append(reset);
+  shown_topic_.push_back(' ');
 }
 
 void printer::flush() {

@@ -33,10 +33,15 @@ class printer {
   void flush();
 
  private:
+  void remember_topic(std::string_view topic);
+
   std::ostream& out_;
   bool json_;
   bool color_;
   std::string buffer_;
+  bool remembered_ = false;  // whether topic_ and shown_topic_ hold a topic yet
+  std::string topic_;        // the topic of the last line printed
+  std::string shown_topic_;  // how its line starts: coloured, escaped, then a space
 };
 
 }  // namespace zmqsec::logtail

@@ -4,14 +4,45 @@
 #include <cstring>
 #include <ctime>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace zmqsec::core {
 namespace {
 
+#if defined(__SSE2__)
+// Bit k set where byte k of the 16 at p is not printable ASCII. As signed bytes, printable ASCII
+// is exactly 0x1f < b < 0x7f (0x80 and above are negative).
+inline unsigned not_plain_mask(const char* p) noexcept {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i plain =
+      _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
+  return ~static_cast<unsigned>(_mm_movemask_epi8(plain)) & 0xFFFFu;
+}
+#endif
+
 // How many bytes from the start of text are printable ASCII (0x20 to 0x7e), which a terminal shows
-// as they are: checked eight at a time, then byte by byte in the word that ends the run.
+// as they are. Log lines are mostly such runs (this is the loop zmq-logtail spends its time in):
+// checked sixteen at a time with SSE2, which every x86-64 has, the last block read overlapping
+// the one before; eight at a time elsewhere, and byte by byte in what is left.
 std::size_t plain_ascii_run(std::string_view text) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
   std::size_t i = 0;
+#if defined(__SSE2__)
+  if (text.size() >= 16) {
+    for (; i + 16 <= text.size(); i += 16) {
+      if (const unsigned mask = not_plain_mask(text.data() + i)) {
+        return i + static_cast<std::size_t>(__builtin_ctz(mask));
+      }
+    }
+    if (i == text.size()) return i;
+    // Bytes before i are known to be plain, so the first one this block flags is at i or after.
+    const std::size_t last = text.size() - 16;
+    const unsigned mask = not_plain_mask(text.data() + last);
+    return mask == 0 ? text.size() : last + static_cast<std::size_t>(__builtin_ctz(mask));
+  }
+#endif
+  constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
   for (; i + 8 <= text.size(); i += 8) {
     std::uint64_t w;
     std::memcpy(&w, text.data() + i, 8);
@@ -93,7 +124,9 @@ std::string printable(std::string_view text) {
 }
 
 void append_printable(std::string& out, std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
+  std::size_t i = plain_ascii_run(text);
+  out.append(text.substr(0, i));  // most log lines are all of this: one copy
+  while (i < text.size()) {
     const std::size_t plain = plain_ascii_run(text.substr(i));
     if (plain != 0) {
       out.append(text.substr(i, plain));

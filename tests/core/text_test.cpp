@@ -1,4 +1,5 @@
 #include <chrono>
+#include <initializer_list>
 #include <string>
 #include <utility>
 
@@ -75,8 +76,9 @@ TEST(text_test, json_string_of_text_of_any_length) {
   EXPECT_FALSE(json_plain("request \"x\""));
 }
 
-// Plain ASCII is copied in runs checked eight bytes at a time: what needs escaping is found
-// wherever it sits.
+// Plain ASCII is copied in runs checked sixteen or eight bytes at a time, the last block
+// overlapping the one before: what needs escaping is found wherever it sits, in texts of every
+// length around those blocks.
 TEST(text_test, printable_finds_every_byte_that_needs_care_at_every_position) {
   const std::pair<std::string, std::string> specials[] = {{"\n", "\\n"},
                                                           {"\t", "\\t"},
@@ -86,15 +88,21 @@ TEST(text_test, printable_finds_every_byte_that_needs_care_at_every_position) {
                                                           {"\xc2\x85", "\\u0085"},
                                                           {"\xc3\xa9", "\xc3\xa9"},
                                                           {std::string(1, '\0'), "\\x00"},
+                                                          {"\x1f", "\\x1f"},
+                                                          {"\x80", "\\x80"},
                                                           {"~", "~"},
                                                           {" ", " "}};
   for (const auto& [raw, shown] : specials) {
-    for (std::size_t before = 0; before < 20; ++before) {
-      const std::string left(before, 'a'), right(11, 'z');
-      EXPECT_EQ(printable(left + raw + right), left + shown + right) << "at " << before;
-      std::string appended = "kept|";
-      append_printable(appended, left + raw + right);
-      EXPECT_EQ(appended, "kept|" + left + shown + right);
+    for (std::size_t before = 0; before < 40; ++before) {
+      for (const std::size_t after :
+           std::initializer_list<std::size_t>{0, 1, 7, 11, 15, 16, 17, 33}) {
+        const std::string left(before, 'a'), right(after, 'z');
+        EXPECT_EQ(printable(left + raw + right), left + shown + right)
+            << "at " << before << " of " << before + raw.size() + after;
+        std::string appended = "kept|";
+        append_printable(appended, left + raw + right);
+        EXPECT_EQ(appended, "kept|" + left + shown + right);
+      }
     }
   }
 }

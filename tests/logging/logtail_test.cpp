@@ -67,6 +67,23 @@ TEST(logtail_test, colours_levels_when_asked) {
   EXPECT_EQ(r.out, "\033[32mINFO\033[m fine\n\033[1m\033[41mCRITICAL\033[m on fire\n");
 }
 
+TEST(logtail_test, each_line_shows_its_own_topic_when_topics_repeat_and_alternate) {
+  auto sink = sink_for_tail("");
+  spawned_process tail(logtail({sink->last_endpoint(), "--count", "5", "--color", "always"}));
+  ASSERT_TRUE(sink->wait_for_subscriptions(1, 10s));
+  spdlog::logger log("app", sink);
+  log.info("a");
+  log.info("b");
+  log.critical("c");
+  log.info("d");
+  log.info("disk::e");
+  const auto r = tail.wait(10s);
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out,
+            "\033[32mINFO\033[m a\n\033[32mINFO\033[m b\n\033[1m\033[41mCRITICAL\033[m c\n"
+            "\033[32mINFO\033[m d\n\033[32mINFO.disk\033[m e\n");
+}
+
 TEST(logtail_test, no_colours_into_a_pipe_or_when_told) {
   for (const auto& extra :
        {std::vector<std::string>{}, std::vector<std::string>{"--color", "never"}}) {

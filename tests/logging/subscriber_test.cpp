@@ -82,6 +82,35 @@ TEST(subscriber_test, hands_records_to_a_local_logger_at_their_original_levels) 
   }
 }
 
+// A stream repeats its topics record after record; each record still gets its own topic's level.
+TEST(subscriber_test, each_record_keeps_its_level_when_topics_repeat_and_alternate) {
+  auto sink = bound_sink("remote");
+  collector_logger local;
+  zl::subscriber sub({.connect = {sink->last_endpoint()}}, local.logger);
+  ASSERT_TRUE(sink->wait_for_subscriptions(1, 10s));
+  spdlog::logger remote("app", sink);
+  remote.info("1");
+  remote.info("2");
+  remote.error("3");
+  remote.info("4");
+  remote.error("5");
+  remote.error("6");
+  remote.warn("disk::7");
+  remote.warn("8");
+  std::size_t handed = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (handed < 8 && std::chrono::steady_clock::now() < deadline) handed += sub.dispatch(1s);
+  ASSERT_EQ(handed, 8u);
+  const auto got = local.sink->records();
+  ASSERT_EQ(got.size(), 8u);
+  using spdlog::level::err, spdlog::level::info, spdlog::level::warn;
+  const spdlog::level::level_enum expected[] = {info, info, err, info, err, err, warn, warn};
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].level, expected[i]) << i;
+    EXPECT_EQ(got[i].text, std::to_string(i + 1)) << i;
+  }
+}
+
 TEST(subscriber_test, the_local_loggers_level_still_filters) {
   auto sink = bound_sink("");
   collector_logger local;

@@ -98,6 +98,7 @@ class subscriber {
   bool wait_for_frames(std::chrono::milliseconds timeout);
   std::optional<record> try_receive();
   void hand_over_frames();
+  spdlog::level::level_enum level_of(std::string_view topic);
 
   std::unique_ptr<zmq::context_t> own_context_;  // declared first: outlives the socket
   zmq::socket_t socket_;
@@ -109,6 +110,10 @@ class subscriber {
   zmq::message_t topic_frame_;
   zmq::message_t payload_frame_;
   zmq::message_t extra_frame_;
+  std::string_view topic_;    // the text of topic_frame_ after a record came
+  std::string_view payload_;  // the text of payload_frame_
+  std::string last_topic_;    // the topic level_of() parsed last, and its level
+  spdlog::level::level_enum last_level_ = spdlog::level::info;
   std::string line_;
   std::atomic<std::uint64_t> skipped_{0};
   std::atomic<std::uint64_t> received_{0};
