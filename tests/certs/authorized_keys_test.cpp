@@ -14,6 +14,7 @@
 #include <zmqsec/certs/cert_store.hpp>
 
 #include "keys_file_model.hpp"
+#include "random_keys.hpp"
 #include "temp_dir.hpp"
 #include "wait_until.hpp"
 
@@ -23,25 +24,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-zc::public_key random_key() {
-  unsigned char raw[zc::key_size];
-  randombytes_buf(raw, sizeof raw);
-  return zc::public_key::from_bytes(raw);
-}
-
-std::vector<zc::public_key> random_keys(std::size_t n) {
-  std::vector<zc::public_key> keys;
-  for (std::size_t i = 0; i < n; ++i) keys.push_back(random_key());
-  return keys;
-}
-
-std::string lines_of(const std::vector<zc::public_key>& keys) {
-  std::string text;
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    text += keys[i].z85() + " name=device-" + std::to_string(i) + "\n";
-  }
-  return text;
-}
+using zmqsec::testing::lines_of;
+using zmqsec::testing::random_key;
+using zmqsec::testing::random_keys;
 
 void append(const fs::path& file, const std::string& text) {
   std::ofstream out(file, std::ios::binary | std::ios::app);

@@ -12,6 +12,7 @@
 #include <zmqsec/error.hpp>
 
 #include "keys_file_table.hpp"
+#include "random_keys.hpp"
 #include "temp_dir.hpp"
 
 namespace zc = zmqsec::certs;
@@ -19,25 +20,9 @@ namespace zd = zmqsec::certs::detail;
 
 namespace {
 
-zc::public_key random_key() {
-  unsigned char raw[zc::key_size];
-  randombytes_buf(raw, sizeof raw);
-  return zc::public_key::from_bytes(raw);
-}
-
-std::vector<zc::public_key> random_keys(std::size_t n) {
-  std::vector<zc::public_key> keys;
-  for (std::size_t i = 0; i < n; ++i) keys.push_back(random_key());
-  return keys;
-}
-
-std::string lines_of(const std::vector<zc::public_key>& keys) {
-  std::string text;
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    text += keys[i].z85() + " name=device-" + std::to_string(i) + "\n";
-  }
-  return text;
-}
+using zmqsec::testing::lines_of;
+using zmqsec::testing::random_key;
+using zmqsec::testing::random_keys;
 
 const zc::public_key zero_key{};  // 32 zero bytes: the bytes of an empty slot
 
