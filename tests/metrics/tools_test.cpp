@@ -15,14 +15,18 @@ using namespace std::chrono_literals;
 using zmqsec::testing::child_process;
 using zmqsec::testing::http_get;
 
-// Runs argv (a tool given --metrics 127.0.0.1:PORT) until it says where it serves, then returns
-// the body of GET /metrics; stops the tool.
-std::string scrape_tool(std::vector<std::string> argv) {
+// Runs argv (a tool given --metrics 127.0.0.1:PORT) until it says where it serves and, when
+// printed is not empty, until it has printed that on its standard output (what the scrape must
+// then count), then returns the body of GET /metrics; stops the tool.
+std::string scrape_tool(std::vector<std::string> argv, const std::string& printed = {}) {
   const std::uint16_t port = zmqsec::testing::free_loopback_port();
   argv.insert(argv.end(), {"--metrics", std::to_string(port)});
   child_process tool(argv);
   const std::string url = "metrics at http://127.0.0.1:" + std::to_string(port) + "/metrics";
   EXPECT_TRUE(tool.wait_for_error_output(url, 10s)) << tool.error_output_so_far();
+  if (!printed.empty()) {
+    EXPECT_TRUE(tool.wait_for_output(printed, 10s)) << tool.output_so_far();
+  }
   const auto response = http_get("127.0.0.1", port, "/metrics");
   tool.send_signal(SIGTERM);
   const auto done = tool.wait(10s);
@@ -39,8 +43,8 @@ TEST(tools_test, zmq_logtail_serves_its_subscriber_series) {
 }
 
 TEST(tools_test, zmq_monitor_serves_the_events_it_printed) {
-  const std::string body =
-      scrape_tool({ZMQ_MONITOR_PATH, "--bind", "tcp://127.0.0.1:*", "--type", "router"});
+  const std::string body = scrape_tool(
+      {ZMQ_MONITOR_PATH, "--bind", "tcp://127.0.0.1:*", "--type", "router"}, " LISTENING ");
   EXPECT_NE(body.find(R"(zmqsec_monitor_events_total{event="LISTENING",socket="zmq-monitor"} 1)"),
             std::string::npos)
       << body;
