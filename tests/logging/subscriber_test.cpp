@@ -49,6 +49,15 @@ std::vector<std::string> topics_of(std::vector<zl::record> records) {
   return topics;
 }
 
+// Dispatches until n records have been handed to the local logger, or 10 s have passed; returns
+// how many were.
+std::size_t dispatch_until(zl::subscriber& sub, std::size_t n) {
+  std::size_t handed = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (handed < n && std::chrono::steady_clock::now() < deadline) handed += sub.dispatch(1s);
+  return handed;
+}
+
 }  // namespace
 
 TEST(subscriber_test, hands_records_to_a_local_logger_at_their_original_levels) {
@@ -65,10 +74,7 @@ TEST(subscriber_test, hands_records_to_a_local_logger_at_their_original_levels) 
   remote.warn("disk::w");
   remote.error("e");
   remote.critical("c");
-  std::size_t handed = 0;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (handed < 6 && std::chrono::steady_clock::now() < deadline) handed += sub.dispatch(1s);
-  ASSERT_EQ(handed, 6u);
+  ASSERT_EQ(dispatch_until(sub, 6), 6u);
 
   const auto got = local.sink->records();
   ASSERT_EQ(got.size(), 6u);
@@ -97,10 +103,7 @@ TEST(subscriber_test, each_record_keeps_its_level_when_topics_repeat_and_alterna
   remote.error("6");
   remote.warn("disk::7");
   remote.warn("8");
-  std::size_t handed = 0;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (handed < 8 && std::chrono::steady_clock::now() < deadline) handed += sub.dispatch(1s);
-  ASSERT_EQ(handed, 8u);
+  ASSERT_EQ(dispatch_until(sub, 8), 8u);
   const auto got = local.sink->records();
   ASSERT_EQ(got.size(), 8u);
   using spdlog::level::err, spdlog::level::info, spdlog::level::warn;
