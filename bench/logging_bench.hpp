@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <string>
 
+#include <zmq.hpp>
+
 #include <zmqsec/logging.hpp>
 
 namespace zmqsec::bench::logs {
@@ -51,6 +53,28 @@ double lossless_rate(std::uint64_t n, int hwm, double first_guess);
 /// through_spdlog: the same sends from a minimal spdlog sink, under the records' log calls (what
 /// spdlog itself costs each record before any sink formats it).
 double wire_rate(std::uint64_t n, zl::payload_format payload, bool through_spdlog = false);
+/// libzmq alone as a sender: the sink's two frames for one record (the pattern's text or a JSON
+/// record), preformatted once, sent with blocking sends from an XPUB with NODROP bound on
+/// loopback. Nothing is formatted and nothing lost: the cheapest sender there is.
+class wire_feed {
+ public:
+  explicit wire_feed(zl::payload_format payload = zl::payload_format::formatted);
+  std::string endpoint() const;
+  /// Waits up to 10 s for the first subscription; throws if none comes.
+  void wait_for_subscriber();
+  /// Sends n records.
+  void send(std::uint64_t n);
+
+  void* socket() noexcept { return socket_.handle(); }
+  const std::string& topic() const noexcept { return topic_; }
+  const std::string& record() const noexcept { return record_; }
+
+ private:
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+  std::string topic_ = "bench.INFO";
+  std::string record_;
+};
 /// pyzmq's PUBHandler in a python3 child into the same kind of SUB.
 stream_figures pubhandler_rate(const std::string& python, const fs::path& script, std::uint64_t n);
 
@@ -69,10 +93,13 @@ stream_figures udp_sink_rate(std::uint64_t n);
 
 // ---- logging_receivers.cpp ----
 
-/// zmqsec::logging::subscriber handing records to a logger with spdlog's null_sink; the sink
-/// waits for room (block_for) so that the subscriber's own pace is measured.
-double subscriber_rate(std::uint64_t n);
+/// Who sends the records a receiver takes in: pub_sink waiting for room (block_for), so that
+/// nothing is lost and the pair sets the pace, or libzmq alone (wire_feed), so that the
+/// receiver's own capacity is measured with as much of the machine as a sender leaves.
+enum class feeder { sink, wire };
+/// zmqsec::logging::subscriber handing records to a logger with spdlog's null_sink.
+double subscriber_rate(std::uint64_t n, feeder from);
 /// zmq-logtail (the binary at logtail) printing records into a file.
-double logtail_rate(std::uint64_t n, const fs::path& logtail, const fs::path& file);
+double logtail_rate(std::uint64_t n, const fs::path& logtail, const fs::path& file, feeder from);
 
 }  // namespace zmqsec::bench::logs

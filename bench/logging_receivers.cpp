@@ -95,13 +95,49 @@ std::uint64_t count_lines(const fs::path& file) {
 
 }  // namespace
 
-double subscriber_rate(std::uint64_t n) {
-  auto sink = waiting_sink();
-  spdlog::logger log("bench", sink);
+namespace {
+
+// Whoever sends the records of a receiver's run, with the spdlog logger when the sink does.
+class sender {
+ public:
+  explicit sender(feeder from) {
+    if (from == feeder::wire) {
+      wire_ = std::make_unique<wire_feed>();
+    } else {
+      sink_ = waiting_sink();
+      log_ = std::make_unique<spdlog::logger>("bench", sink_);
+    }
+  }
+  std::string endpoint() const { return wire_ ? wire_->endpoint() : sink_->last_endpoint(); }
+  void wait_for_subscriber() {
+    if (wire_) {
+      wire_->wait_for_subscriber();
+    } else if (!sink_->wait_for_subscriptions(1, 10s)) {
+      throw std::runtime_error("the receiver never subscribed");
+    }
+  }
+  void send(std::uint64_t n) {
+    if (wire_) {
+      wire_->send(n);
+    } else {
+      log_records(*log_, n);
+    }
+  }
+
+ private:
+  std::unique_ptr<wire_feed> wire_;
+  std::shared_ptr<zl::pub_sink_mt> sink_;
+  std::unique_ptr<spdlog::logger> log_;
+};
+
+}  // namespace
+
+double subscriber_rate(std::uint64_t n, feeder from) {
+  sender records(from);
   auto target = std::make_shared<spdlog::logger>("collected",
                                                  std::make_shared<spdlog::sinks::null_sink_mt>());
-  zl::subscriber sub({.connect = {sink->last_endpoint()}}, target);
-  if (!sink->wait_for_subscriptions(1, 10s)) throw std::runtime_error("the subscriber never came");
+  zl::subscriber sub({.connect = {records.endpoint()}}, target);
+  records.wait_for_subscriber();
   std::uint64_t handed = 0;
   clock_type::time_point last;
   std::thread collector([&] {
@@ -113,23 +149,22 @@ double subscriber_rate(std::uint64_t n) {
     last = clock_type::now();
   });
   const auto start = clock_type::now();
-  log_records(log, n);
+  records.send(n);
   collector.join();
   if (handed != n) throw std::runtime_error("subscriber: " + std::to_string(handed) + " records");
   return static_cast<double>(n) / seconds_since(start, last);
 }
 
-double logtail_rate(std::uint64_t n, const fs::path& logtail, const fs::path& file) {
-  auto sink = waiting_sink();
-  spdlog::logger log("bench", sink);
+double logtail_rate(std::uint64_t n, const fs::path& logtail, const fs::path& file, feeder from) {
+  sender records(from);
   double rate = NAN;
   {
     child tail(
-        {logtail.string(), "--count", std::to_string(n), "--color", "never", sink->last_endpoint()},
+        {logtail.string(), "--count", std::to_string(n), "--color", "never", records.endpoint()},
         file);
-    if (!sink->wait_for_subscriptions(1, 10s)) throw std::runtime_error("zmq-logtail never came");
+    records.wait_for_subscriber();
     const auto start = clock_type::now();
-    log_records(log, n);
+    records.send(n);
     if (!tail.exited_cleanly(60s)) throw std::runtime_error("zmq-logtail did not finish");
     rate = static_cast<double>(n) / seconds_since(start, clock_type::now());
   }

@@ -176,41 +176,62 @@ class preformatted_sink final : public spdlog::sinks::base_sink<std::mutex> {
 
 }  // namespace
 
-double wire_rate(std::uint64_t n, zl::payload_format payload, bool through_spdlog) {
+namespace {
+
+std::string preformatted_record(zl::payload_format payload) {
   const std::string message = "request 123456 served in 17 us";
   spdlog::details::log_msg record("bench", spdlog::level::info, message);
-  spdlog::memory_buf_t formatted;
   if (payload == zl::payload_format::formatted) {
+    spdlog::memory_buf_t formatted;
     spdlog::pattern_formatter(pattern).format(record, formatted);
-  } else {  // what the sink's JSON payload holds for such a record
-    const std::string json = R"({"time":"2026-12-02T10:04:05.123456Z","level":"INFO",)"
-                             R"("logger":"bench","thread":123456,"topic":"bench.INFO",)"
-                             R"("message":")" +
-                             message + R"("})";
-    formatted.append(json.data(), json.data() + json.size());
+    return {formatted.data(), formatted.size()};
   }
-  const std::string topic = "bench.INFO";
-  zmq::context_t context;
-  zmq::socket_t pub(context, zmq::socket_type::xpub);
-  pub.set(zmq::sockopt::linger, 0);
-  pub.set(zmq::sockopt::xpub_nodrop, 1);
-  pub.bind(loopback);
-  receiver sub(n, false, pub.get(zmq::sockopt::last_endpoint));
+  // What the sink's JSON payload holds for such a record.
+  return R"({"time":"2026-12-02T10:04:05.123456Z","level":"INFO",)"
+         R"("logger":"bench","thread":123456,"topic":"bench.INFO",)"
+         R"("message":")" +
+         message + R"("})";
+}
+
+}  // namespace
+
+wire_feed::wire_feed(zl::payload_format payload)
+    : socket_(context_, zmq::socket_type::xpub), record_(preformatted_record(payload)) {
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.set(zmq::sockopt::xpub_nodrop, 1);
+  socket_.bind(loopback);
+}
+
+std::string wire_feed::endpoint() const {
+  return socket_.get(zmq::sockopt::last_endpoint);
+}
+
+void wire_feed::wait_for_subscriber() {
+  socket_.set(zmq::sockopt::rcvtimeo, 10000);
   zmq::message_t subscription;
-  if (!pub.recv(subscription)) throw std::runtime_error("the SUB never subscribed");
-  auto sink = std::make_shared<preformatted_sink>(
-      pub.handle(), topic, std::string_view(formatted.data(), formatted.size()));
+  if (!socket_.recv(subscription)) throw std::runtime_error("the SUB never subscribed");
+}
+
+void wire_feed::send(std::uint64_t n) {
+  for (std::uint64_t i = 0; i < n; ++i) {
+    if (zmq_send(socket_.handle(), topic_.data(), topic_.size(), ZMQ_SNDMORE) < 0 ||
+        zmq_send(socket_.handle(), record_.data(), record_.size(), 0) < 0) {
+      throw std::runtime_error(std::string("zmq_send: ") + zmq_strerror(zmq_errno()));
+    }
+  }
+}
+
+double wire_rate(std::uint64_t n, zl::payload_format payload, bool through_spdlog) {
+  wire_feed feed(payload);
+  receiver sub(n, false, feed.endpoint());
+  feed.wait_for_subscriber();
+  auto sink = std::make_shared<preformatted_sink>(feed.socket(), feed.topic(), feed.record());
   spdlog::logger log("bench", sink);
   const auto start = clock_type::now();
   if (through_spdlog) {
     log_records(log, n);
   } else {
-    for (std::uint64_t i = 0; i < n; ++i) {
-      if (zmq_send(pub.handle(), topic.data(), topic.size(), ZMQ_SNDMORE) < 0 ||
-          zmq_send(pub.handle(), formatted.data(), formatted.size(), 0) < 0) {
-        throw std::runtime_error(std::string("zmq_send: ") + zmq_strerror(zmq_errno()));
-      }
-    }
+    feed.send(n);
   }
   const auto [received, last] = sub.wait();
   if (received != n) throw std::runtime_error("the wire lost records");
