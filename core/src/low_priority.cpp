@@ -1,5 +1,7 @@
 #include <zmqsec/core/low_priority.hpp>
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -39,6 +41,23 @@ void run_at_low_priority(const std::function<void()>& work) {
   }
   thread.join();
   if (failure) std::rethrow_exception(failure);
+}
+
+bool batch_scheduling_allowed() noexcept {
+  static const bool allowed = [] {
+    bool switched = false;
+    try {
+      std::thread probe([&switched] {
+        const sched_param param{};  // priority 0, the only one SCHED_BATCH takes
+        switched = ::pthread_setschedparam(::pthread_self(), SCHED_BATCH, &param) == 0;
+      });
+      probe.join();
+    } catch (const std::system_error&) {
+      return false;  // no thread to ask with: not known, so not used
+    }
+    return switched;
+  }();
+  return allowed;
 }
 
 work_pacer::work_pacer(double share) noexcept

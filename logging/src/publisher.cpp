@@ -43,7 +43,8 @@ int linger_ms(const pub_sink_config& config) {
 
 publisher::publisher(pub_sink_config config)
     : subtopics_(config.subtopics), payload_(config.payload), root_topic_(config.root_topic) {
-  zmq::context_t* context = &given_or_own_context(config.context, own_context_);
+  zmq::context_t* context =
+      &given_or_own_context(config.context, own_context_, io_thread_class::batch);
   try {
     socket_ = zmq::socket_t(*context, zmq::socket_type::xpub);
     socket_.set(zmq::sockopt::linger, linger_ms(config));

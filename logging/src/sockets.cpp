@@ -1,6 +1,9 @@
 #include "sockets.hpp"
 
+#include <sched.h>
+
 #include <zmqsec/core/endpoint.hpp>
+#include <zmqsec/core/low_priority.hpp>
 #include <zmqsec/core/zmq_error.hpp>
 
 namespace zmqsec::logging::detail {
@@ -43,9 +46,14 @@ std::vector<std::string> bind_and_connect(zmq::socket_t& socket, std::string_vie
   return bound;
 }
 
-zmq::context_t& given_or_own_context(zmq::context_t* given, std::unique_ptr<zmq::context_t>& own) {
+zmq::context_t& given_or_own_context(zmq::context_t* given, std::unique_ptr<zmq::context_t>& own,
+                                     io_thread_class io_class) {
   if (given != nullptr) return *given;
   own = std::make_unique<zmq::context_t>(1);
+  // Before the first socket: libzmq starts the I/O thread then, with the policy set by now.
+  if (io_class == io_thread_class::batch && core::batch_scheduling_allowed()) {
+    (void)zmq_ctx_set(own->handle(), ZMQ_THREAD_SCHED_POLICY, SCHED_BATCH);
+  }
   return *own;
 }
 

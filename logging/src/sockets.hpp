@@ -17,9 +17,19 @@ namespace zmqsec::logging::detail {
 zmqsec::error socket_error(std::string_view component, const zmq::error_t& e,
                            const std::string& what);
 
+/// How the I/O thread of a context made here is scheduled.
+enum class io_thread_class {
+  normal,
+  /// SCHED_BATCH where the process may use it (core::batch_scheduling_allowed): for the sink,
+  /// whose I/O thread is woken for nearly every record at moderate rates and would otherwise
+  /// preempt the logging thread on a busy machine.
+  batch,
+};
+
 /// The context a config names, or (when it names none) a context of one I/O thread made into
 /// own, which the component keeps for as long as its socket.
-zmq::context_t& given_or_own_context(zmq::context_t* given, std::unique_ptr<zmq::context_t>& own);
+zmq::context_t& given_or_own_context(zmq::context_t* given, std::unique_ptr<zmq::context_t>& own,
+                                     io_thread_class io_class = io_thread_class::normal);
 
 /// Binds socket to each of bind, then connects it to each of connect; returns the endpoints
 /// bound (a wildcard port resolved). Throws socket_error for the first that fails.

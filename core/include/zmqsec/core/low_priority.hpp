@@ -25,6 +25,14 @@ namespace zmqsec::core {
 
 void run_at_low_priority(const std::function<void()>& work);
 
+/// Whether a thread of this process may switch itself to SCHED_BATCH (asked once per process,
+/// on a short-lived thread of its own). A SCHED_BATCH thread shares the CPU as a nice-0 one but
+/// does not preempt the running thread when it wakes up: a libzmq I/O thread woken for every
+/// record a log call queues then no longer takes the caller's core away. Ask first: libzmq
+/// (4.3) aborts the process when it cannot apply ZMQ_THREAD_SCHED_POLICY to its I/O thread (a
+/// seccomp filter or a security module may refuse sched_setscheduler).
+bool batch_scheduling_allowed() noexcept;
+
 /// Spreads a long piece of work out so that it runs at most `share` of the time, as PostgreSQL's
 /// vacuum cost delay does: the work calls step() between small pieces, and once it has run for
 /// a millisecond or more, step() sleeps as long as the share asks. Why: nice arbitrates the CPU,
