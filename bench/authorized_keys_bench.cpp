@@ -14,7 +14,7 @@
 // - one line appended to / removed from the followed file, one certificate added to / removed
 //   from the followed folder: time from the change to the snapshot that has it (goal 50 ms);
 // - CURVE handshakes/s with the file's store reloaded in full over and over, against a context
-//   with no ZAP handler (goal 0.95x, and no failed handshake): 7 rounds of --seconds / 3 per
+//   with no ZAP handler (goal 0.95x, and no failed handshake): 11 rounds of --seconds / 3 per
 //   arm, taking turns, the median ratio of the rounds and its spread; the same authenticator
 //   without reloads is shown too (what the ZAP handler costs by itself).
 // The file and the folder are made in a temporary folder under --dir and removed at the end.
@@ -338,7 +338,9 @@ double median(std::vector<double>& values) {
 // The figure is the median over rounds of reloading / no handler, given with its spread.
 void measure_handshakes(const options& o, const fs::path& file, const fs::path& clients,
                         const zc::keypair& server) {
-  constexpr int rounds = 7;
+  // Single rounds swing by some 10% here, and the goal sits 5% below 1x: 11 rounds, so that the
+  // median stands on more than a few of them.
+  constexpr int rounds = 11;
   const double seconds = o.seconds / 3;
   zmq::context_t served;
   zmqsec::auth::thread_authenticator auth(served);
@@ -386,9 +388,10 @@ void measure_handshakes(const options& o, const fs::path& file, const fs::path& 
   const double ratio = median(ratios);  // sorted from here on: front() and back() the spread
   const double idle_ratio = median(idle_ratios);
   const double per_second = static_cast<double>(reloads.load()) / reload_seconds;
-  std::printf("%-58s %12.0f /s (no ZAP handler: %.0f /s, %zu full reloads, %.1f/s)\n",
-              "CURVE handshakes during full reloads (median of 7)", median(reloading), median(none),
-              reloads.load(), per_second);
+  std::printf(
+      "%-58s %12.0f /s (no ZAP handler: %.0f /s, %zu full reloads, %.1f/s)\n",
+      ("CURVE handshakes during full reloads (median of " + std::to_string(rounds) + ")").c_str(),
+      median(reloading), median(none), reloads.load(), per_second);
   std::printf("%-58s %12.0f /s (%.3f x of no ZAP handler, median; spread %.3f-%.3f)\n",
               "CURVE handshakes, ZAP handler without reloads", median(idle), idle_ratio,
               idle_ratios.front(), idle_ratios.back());
