@@ -41,9 +41,16 @@ std::size_t slot_count(std::size_t keys) noexcept {
 
 }  // namespace
 
+// Arrays of this size or more ask for transparent huge pages: a full load of a million keys reads
+// its batch in shard order, a random walk through tens of MB, and with 4 KB pages nearly every
+// read also missed the TLB; faulting the arrays in 2 MB at a time also takes far fewer faults.
+// Below it, rounding up to 2 MB would cost more memory than the pages save.
+constexpr std::size_t huge_page_threshold = std::size_t{8} << 20;
+
 void* map_pages(std::size_t bytes) {
   void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
+  if (bytes >= huge_page_threshold) (void)::madvise(p, bytes, MADV_HUGEPAGE);
   return p;
 }
 
