@@ -1,7 +1,7 @@
 // The lines of an authorized-keys file: parsing one (the key and its metadata, encoded as the
 // stores' arenas hold it), hashing one (how the follower tells which lines changed), and
 // reading a file line by line through a fixed buffer, so that a file of a million keys never
-// sits in memory whole.
+// sits in memory whole (keys_file_scan compares a file with the lines loaded from it).
 #pragma once
 
 #include <cstddef>
@@ -52,6 +52,9 @@ class line_reader {
   /// The offset after the last line returned.
   std::uint64_t position() const noexcept { return buffer_offset_ + begin_; }
 
+  /// The open file, for reads of its own (pread: the reader's position is left alone).
+  int fd() const noexcept { return fd_.get(); }
+
   /// The open file, for the caller to keep (the reader cannot read on).
   zmqsec::detail::unique_fd take_file() noexcept { return std::move(fd_); }
 
@@ -62,18 +65,8 @@ class line_reader {
   /// written while it was read. Throws like the constructor.
   bool changed_since_open() const;
 
-  /// Reads backwards from here on: previous() returns the lines that end at or before end, the
-  /// last first, down to the line that starts at floor (an offset next() returned, or end).
-  void read_backwards(std::uint64_t floor, std::uint64_t end);
-
-  /// The line before the one previous() returned last (the one that ends at end, first), and its
-  /// offset. False at floor, for a line of max_line_size bytes or more (the caller stops there:
-  /// it is read forwards), or if the file is shorter than end now.
-  bool previous(std::string_view& line, std::uint64_t& offset);
-
  private:
   bool fill();
-  bool fill_back(std::uint64_t end);
 
   std::filesystem::path path_;
   zmqsec::detail::unique_fd fd_;
@@ -85,8 +78,6 @@ class line_reader {
   bool skip_rest_ = false;  // the line returned last was cut short: skip to its end
   std::uint64_t size_at_open_ = 0;
   std::int64_t mtime_ns_at_open_ = 0;
-  std::uint64_t floor_ = 0;   // read_backwards(): where previous() stops
-  std::uint64_t cursor_ = 0;  // and the start of the line it returned last
 };
 
 }  // namespace zmqsec::certs::detail
