@@ -2,6 +2,10 @@
 
 #include <unistd.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
@@ -30,6 +34,34 @@ using records = std::span<const keys_file_model::line_record>;
 
 bool same_line(std::string_view line, const keys_file_model::line_record& record) noexcept {
   return (line_hash(line.substr(0, max_line_size)) >> 1) == (record.hash >> 1);
+}
+
+// Calls at_newline(p) for each newline p in [begin, end), in order, while it returns true;
+// false if it returned false. Lines of keys are short (41 bytes): a memchr() call a line costs
+// more than a mask of the newlines of 64 bytes at a time (SSE2: every x86-64 processor), which
+// found the newlines of a million lines in 2-3 ms instead of 5-6 ms on the 2-core VM.
+template <class Function>
+bool for_each_newline(const char* begin, const char* end, Function&& at_newline) {
+  const char* p = begin;
+#if defined(__SSE2__)
+  const __m128i newline = _mm_set1_epi8('\n');
+  const auto mask_of = [&](const char* at) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    return static_cast<std::uint64_t>(
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, newline))));
+  };
+  for (; end - p >= 64; p += 64) {
+    std::uint64_t mask =
+        mask_of(p) | mask_of(p + 16) << 16 | mask_of(p + 32) << 32 | mask_of(p + 48) << 48;
+    for (; mask != 0; mask &= mask - 1) {
+      if (!at_newline(p + __builtin_ctzll(mask))) return false;
+    }
+  }
+#endif
+  for (; p < end; ++p) {
+    if (*p == '\n' && !at_newline(p)) return false;
+  }
+  return true;
 }
 
 // Reads up to size bytes at offset; fewer only at the end of the file.
@@ -218,18 +250,13 @@ class front_side {
   bool compare_lines(std::size_t got) {
     const char* const base = buffer_.get();
     const char* at = base;
-    const char* const stop = base + got;
-    for (;;) {
-      const auto* newline = static_cast<const char*>(std::memchr(at, '\n', stop - at));
-      if (newline == nullptr) break;
-      if (!next_is({at, static_cast<std::size_t>(newline - at)})) {
-        pos_ += static_cast<std::uint64_t>(at - base);
-        return false;
-      }
+    const bool equal = for_each_newline(base, base + got, [&](const char* newline) {
+      if (!next_is({at, static_cast<std::size_t>(newline - at)})) return false;
       at = newline + 1;
-    }
+      return true;
+    });
     pos_ += static_cast<std::uint64_t>(at - base);
-    return true;
+    return equal;
   }
 
   bool next_is(std::string_view line) {
@@ -289,16 +316,16 @@ class back_side {
 
  private:
   // Compares the lines in buffer_[first, size) (read at begin) from the last, moving pos_ down
-  // to the start of the last equal one. Their starts are found forwards (one memchr a line
-  // instead of memrchr's backwards search a line) and kept for the piece only.
+  // to the start of the last equal one. Their starts are found forwards (64 bytes at a time,
+  // instead of a backwards search a line) and kept for the piece only.
   bool compare_lines(std::uint64_t begin, std::size_t first, std::size_t size) {
     const char* const base = buffer_.get();
     starts_.clear();
-    for (std::size_t at = first; at < size;) {
-      starts_.push_back(static_cast<std::uint32_t>(at));
-      const auto* newline = static_cast<const char*>(std::memchr(base + at, '\n', size - at));
-      at = newline == nullptr ? size : static_cast<std::size_t>(newline - base) + 1;
-    }
+    starts_.push_back(static_cast<std::uint32_t>(first));
+    for_each_newline(base + first, base + size - 1, [&](const char* newline) {
+      starts_.push_back(static_cast<std::uint32_t>(newline - base + 1));
+      return true;
+    });
     std::size_t end = size;  // of the line compared next, its newline included
     for (std::size_t j = starts_.size(); j-- > 0;) {
       const std::size_t start = starts_[j];
