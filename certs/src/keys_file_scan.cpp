@@ -32,8 +32,9 @@ static_assert(piece_size > max_line_size);
 
 using records = std::span<const keys_file_model::line_record>;
 
-bool same_line(std::string_view line, const keys_file_model::line_record& record) noexcept {
-  return (line_hash(line.substr(0, max_line_size)) >> 1) == (record.hash >> 1);
+bool same_line(std::string_view line, const keys_file_model::line_record& record,
+               std::uint64_t seed) noexcept {
+  return (line_hash(line.substr(0, max_line_size), seed) >> 1) == (record.hash >> 1);
 }
 
 // Calls at_newline(p) for each newline p in [begin, end), in order, while it returns true;
@@ -260,7 +261,7 @@ class front_side {
   }
 
   bool next_is(std::string_view line) {
-    if (count_ == lines_.size() || !same_line(line, lines_[count_])) return false;
+    if (count_ == lines_.size() || !same_line(line, lines_[count_], seed_)) return false;
     ++count_;
     return true;
   }
@@ -276,6 +277,7 @@ class front_side {
   meeting& meeting_;
   const std::filesystem::path& path_;
   std::unique_ptr<char[]> buffer_;
+  const std::uint64_t seed_ = process_seed();
   std::uint64_t pos_ = 0;  // the start of the first line not compared
   std::size_t count_ = 0;  // lines equal
 };
@@ -331,7 +333,7 @@ class back_side {
       const std::size_t start = starts_[j];
       const std::size_t length = end - start - (base[end - 1] == '\n' ? 1 : 0);
       if (length >= max_line_size || count_ == lines_.size() ||
-          !same_line({base + start, length}, lines_[lines_.size() - 1 - count_])) {
+          !same_line({base + start, length}, lines_[lines_.size() - 1 - count_], seed_)) {
         return false;
       }
       ++count_;
@@ -351,6 +353,7 @@ class back_side {
   meeting& meeting_;
   const std::filesystem::path& path_;
   std::unique_ptr<char[]> buffer_;
+  const std::uint64_t seed_ = process_seed();
   std::vector<std::uint32_t> starts_;  // of the lines of a piece
   std::uint64_t pos_;                  // the start of the last line equal (the end at first)
   std::size_t count_ = 0;              // lines equal
