@@ -9,11 +9,11 @@
 // file of a million lines costs a pass over its 40 MB: the kernel's copy into a buffer, the
 // search for newlines and the hash. A large file is compared from both ends at once, the end on
 // a second thread (a core::worker), each side claiming the next piece of the file (128 KiB) from
-// a shared meeting point, so that each byte is read once (but for a line cut by a claim, or one
-// of 64 KiB or more, read again) and the side that finds a difference first lets the other run
-// on to it. Nothing is kept per line: a change must not allocate, and fault in, arrays of a
-// million. The file is not mapped (mmap): a file cut short by a writer while mapped would raise
-// SIGBUS in the reader; read() and pread() just return less.
+// a shared meeting point, so that each byte is read once (but for the line cut by the end of a
+// piece, read again with the next one, and the rest of a line of 64 KiB or more) and the side that
+// finds a difference first lets the other run on to it. Nothing is kept per line: a change must not
+// allocate, and fault in, arrays of a million. The file is not mapped (mmap): a file cut short by a
+// writer while mapped would raise SIGBUS in the reader; read() and pread() just return less.
 #pragma once
 
 #include <cstddef>
