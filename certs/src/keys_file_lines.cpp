@@ -91,27 +91,6 @@ void encode(const pair_list& pairs, big_vector<char>& meta) {
   }
 }
 
-std::uint64_t load_word(const char* p) noexcept {
-  std::uint64_t w;
-  std::memcpy(&w, p, sizeof w);
-  return w;
-}
-
-std::uint32_t load_half(const char* p) noexcept {
-  std::uint32_t w;
-  std::memcpy(&w, p, sizeof w);
-  return w;
-}
-
-__extension__ using uint128 = unsigned __int128;  // GCC's and Clang's, on 64-bit targets
-
-// 16 bytes of a line mixed with a key: the two halves of their 128-bit product folded.
-std::uint64_t mix_block(std::uint64_t low, std::uint64_t high, std::uint64_t key) noexcept {
-  const uint128 product = static_cast<uint128>(low ^ key) *
-                          (high ^ (key * 0xFF51AFD7ED558CCDULL + 0x2545F4914F6CDD1DULL));
-  return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
-}
-
 zmqsec::error errno_error(int code, const std::filesystem::path& path, const char* what) {
   return zmqsec::error(std::error_code(code, std::generic_category()),
                        path.string() + ": " + what + ": " + std::strerror(code));
@@ -152,40 +131,7 @@ line_kind parse_key_line(std::string_view line, public_key& key, big_vector<char
 
 std::uint64_t line_hash(std::string_view line) noexcept {
   static const std::uint64_t seed = process_seed();  // read once here, not once a line
-  // A million lines are hashed on every change of the file, so the 16-byte blocks of a line are
-  // mixed independently of each other (one 64x64->128-bit multiplication each, with keys drawn
-  // from the seed and the block's place) and summed, as XXH3 does for short inputs: the
-  // multiplications overlap instead of waiting on one another. The last 1 to 16 bytes are read
-  // as words that may overlap the block before (the length is mixed in).
-  constexpr std::uint64_t k1 = 0x9E3779B97F4A7C15ULL;
-  constexpr std::uint64_t k2 = 0xC2B2AE3D27D4EB4FULL;
-  const char* p = line.data();
-  const std::size_t size = line.size();
-  std::uint64_t sum = seed ^ (size * k1);
-  std::uint64_t key = seed;
-  std::size_t n = size;
-  for (; n > 16; p += 16, n -= 16, key += k2) sum += mix_block(load_word(p), load_word(p + 8), key);
-  std::uint64_t low = 0;
-  std::uint64_t high = 0;
-  if (size >= 16) {
-    low = load_word(p + n - 16);
-    high = load_word(p + n - 8);
-  } else if (n >= 8) {
-    low = load_word(p);
-    high = load_word(p + n - 8);
-  } else if (n >= 4) {
-    low = load_half(p);
-    high = load_half(p + n - 4);
-  } else if (n > 0) {
-    low = static_cast<unsigned char>(p[0]) |
-          (std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
-          (std::uint64_t{static_cast<unsigned char>(p[n - 1])} << 16);
-  }
-  std::uint64_t h = sum + mix_block(low, high, key);
-  h ^= h >> 29;
-  h *= 0xBF58476D1CE4E5B9ULL;
-  h ^= h >> 32;
-  return h;
+  return line_hash(line, seed);
 }
 
 line_reader::line_reader(const std::filesystem::path& file) : path_(file) {
@@ -295,61 +241,6 @@ std::string line_reader::read_at(std::uint64_t offset, std::size_t size) const {
     }
   }
   return out;
-}
-
-void line_reader::read_backwards(std::uint64_t floor, std::uint64_t end) {
-  floor_ = std::min(floor, end);
-  cursor_ = end;
-  buffer_offset_ = end;  // nothing in the buffer
-  begin_ = 0;
-  end_ = 0;
-}
-
-// The buffer then holds the bytes before end, as many as fit, down to floor_ at most.
-bool line_reader::fill_back(std::uint64_t end) {
-  const std::uint64_t start = std::max(floor_, end > buffer_.size() ? end - buffer_.size() : 0);
-  const auto size = static_cast<std::size_t>(end - start);
-  std::size_t done = 0;
-  while (done < size) {
-    const ssize_t got =
-        ::pread(fd_.get(), buffer_.data() + done, size - done, static_cast<off_t>(start + done));
-    if (got > 0) {
-      done += static_cast<std::size_t>(got);
-    } else if (got == 0) {
-      return false;  // cut short since it was opened
-    } else if (errno != EINTR) {
-      throw errno_error(errno, path_, "cannot read");
-    }
-  }
-  buffer_offset_ = start;
-  end_ = size;
-  return true;
-}
-
-bool line_reader::previous(std::string_view& line, std::uint64_t& offset) {
-  if (cursor_ <= floor_) return false;
-  if (cursor_ <= buffer_offset_ && !fill_back(cursor_)) return false;
-  std::uint64_t line_end = cursor_;
-  if (buffer_[static_cast<std::size_t>(line_end - 1 - buffer_offset_)] == '\n') --line_end;
-  std::uint64_t start = floor_;
-  for (;;) {
-    const char* base = buffer_.data();
-    const auto* newline = static_cast<const char*>(
-        ::memrchr(base, '\n', static_cast<std::size_t>(line_end - buffer_offset_)));
-    if (newline != nullptr) {
-      start = buffer_offset_ + static_cast<std::uint64_t>(newline - base) + 1;
-      break;
-    }
-    if (buffer_offset_ <= floor_) break;  // the line starts at floor_
-    if (line_end - buffer_offset_ >= max_line_size) return false;
-    if (!fill_back(line_end)) return false;  // the line's start, further back
-  }
-  if (line_end - start >= max_line_size) return false;
-  line = std::string_view(buffer_.data() + (start - buffer_offset_),
-                          static_cast<std::size_t>(line_end - start));
-  offset = start;
-  cursor_ = start;
-  return true;
 }
 
 }  // namespace zmqsec::certs::detail

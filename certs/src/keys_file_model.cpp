@@ -8,16 +8,13 @@
 #include <vector>
 
 #include "keys_file_lines.hpp"
+#include "keys_file_scan.hpp"
 #include "shard_arena.hpp"
 
 namespace zmqsec::certs::detail {
 namespace {
 
 constexpr std::uint64_t key_bit = 1;
-
-bool same_text(std::uint64_t a, std::uint64_t b) noexcept {
-  return (a >> 1) == (b >> 1);
-}
 
 }  // namespace
 
@@ -151,71 +148,25 @@ void keys_file_model::load_all(const std::function<void()>& pause) {
   hold(reader);
 }
 
-// Where the file differs from lines_, found reading each byte of the file once and keeping
-// nothing per line (a change to a file of a million lines must not allocate, and fault in,
-// arrays of a million): lines are compared with lines_ from the start until one differs, then
-// from the end backwards until one differs. begin_offset and end_offset bound the window's new
-// lines in the file.
-struct keys_file_model::scan {
-  window w;
-  std::uint64_t begin_offset = 0;
-  std::uint64_t end_offset = 0;
-};
-
-// From the start: the lines equal to lines_. False if the file has just the lines loaded.
-bool keys_file_model::scan_front(line_reader& reader, scan& s) const {
-  std::string_view line;
-  std::uint64_t offset = 0;
-  bool too_long = false;
-  std::size_t lines = 0;
-  while (reader.next(line, offset, too_long)) {
-    if (lines >= lines_.size() || !same_text(line_hash(line), lines_[lines].hash)) {
-      s.w.begin = lines;
-      s.begin_offset = offset;
-      s.end_offset = reader.size_at_open();
-      return true;
-    }
-    ++lines;
-  }
-  s.w.begin = lines;
-  s.begin_offset = reader.position();
-  s.end_offset = s.begin_offset;
-  return lines != lines_.size();
-}
-
-// From the end backwards, down to the window's first line: the lines equal to lines_ as far
-// from the end.
-void keys_file_model::scan_back(line_reader& reader, scan& s) const {
-  reader.read_backwards(s.begin_offset, s.end_offset);
-  std::size_t old_end = lines_.size();
-  std::string_view line;
-  std::uint64_t offset = 0;
-  while (old_end > s.w.begin && reader.previous(line, offset) &&
-         same_text(line_hash(line), lines_[old_end - 1].hash)) {
-    --old_end;
-    s.end_offset = offset;
-  }
-  s.w.old_end = old_end;
-}
-
 bool keys_file_model::update() {
   if (read_) replaced_ = std::move(read_);  // not held if it cannot be read now
   line_reader reader(file_);
-  scan s;
-  if (!scan_front(reader, s)) {
+  const changed_window found =
+      find_changed_window(reader.fd(), reader.size_at_open(), lines_, file_);
+  if (found.unchanged()) {
     hold(reader);
     return false;
   }
-  scan_back(reader, s);
-  const window& w = s.w;
+  window w{found.begin, found.old_end, 0};
   const std::size_t most = std::max<std::size_t>(4096, lines_.size() / 8);
-  const std::uint64_t window_bytes = s.end_offset - s.begin_offset;
+  const std::uint64_t window_bytes = found.end_offset - found.begin_offset;
   if (duplicates_ > 0 || w.old_end - w.begin > most ||
       window_bytes > std::max<std::uint64_t>(1 << 20, reader.size_at_open() / 8)) {
     load_all();
     return true;
   }
-  const std::string text = reader.read_at(s.begin_offset, static_cast<std::size_t>(window_bytes));
+  const std::string text =
+      reader.read_at(found.begin_offset, static_cast<std::size_t>(window_bytes));
   batch b(w.begin + 1);
   for (std::size_t pos = 0; pos < text.size();) {
     const std::size_t newline = text.find('\n', pos);
@@ -224,7 +175,7 @@ bool keys_file_model::update() {
     b.add_line(piece.substr(0, max_line_size), piece.size() >= max_line_size);
     pos = stop + 1;
   }
-  s.w.new_end = w.begin + b.records.size();
+  w.new_end = w.begin + b.records.size();
   // Written while it was read (what was compared may not be what was parsed): read again whole.
   // The write's own change event comes next and finds the lines as they are then.
   if (reader.changed_since_open() || (w.old_end - w.begin) + b.records.size() > most ||

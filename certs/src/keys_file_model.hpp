@@ -1,10 +1,11 @@
 // What a cert_store of an authorized-keys file knows of its file: the table it publishes, the
 // skipped lines, and, per line, a hash of its text and the first 8 bytes of its key. That much
 // (16 bytes a line) lets a change be applied in proportion to what changed: the file is read
-// and hashed line by line, compared with the lines loaded from the start forwards and from the
-// end backwards (each byte read once), and only the lines in between are parsed, their keys removed
-// and added in the shards they belong to. A change too large for that, or one that touches a key
-// given on several lines, is a full load. Not thread-safe: the store serialises calls.
+// and hashed line by line and compared with the lines loaded from the start forwards and from
+// the end backwards (keys_file_scan: each byte read once, both ends at once for a large file),
+// and only the lines in between are parsed, their keys removed and added in the shards they
+// belong to. A change too large for that, or one that touches a key given on several lines, is
+// a full load. Not thread-safe: the store serialises calls.
 #pragma once
 
 #include <cstddef>
@@ -65,9 +66,6 @@ class keys_file_model {
 
  private:
   struct window;  // where the file differs from lines_
-  struct scan;    // how update() found it
-  bool scan_front(line_reader& reader, scan& s) const;
-  void scan_back(line_reader& reader, scan& s) const;
   bool apply(const window& w, batch& b);
   void commit_window(const window& w, batch& b);
   void hold(line_reader& reader) noexcept;
