@@ -148,7 +148,14 @@ void keys_file_model::load_all(const std::function<void()>& pause) {
   hold(reader);
 }
 
-bool keys_file_model::update() {
+bool keys_file_model::update(const std::function<void()>& load_in_full) {
+  const auto reload = [&] {
+    if (load_in_full) {
+      load_in_full();
+    } else {
+      load_all();
+    }
+  };
   if (read_) replaced_ = std::move(read_);  // not held if it cannot be read now
   line_reader reader(file_);
   const changed_window found =
@@ -162,7 +169,7 @@ bool keys_file_model::update() {
   const std::uint64_t window_bytes = found.end_offset - found.begin_offset;
   if (duplicates_ > 0 || w.old_end - w.begin > most ||
       window_bytes > std::max<std::uint64_t>(1 << 20, reader.size_at_open() / 8)) {
-    load_all();
+    reload();
     return true;
   }
   const std::string text =
@@ -180,7 +187,7 @@ bool keys_file_model::update() {
   // The write's own change event comes next and finds the lines as they are then.
   if (reader.changed_since_open() || (w.old_end - w.begin) + b.records.size() > most ||
       !apply(w, b)) {
-    load_all();
+    reload();
     return true;
   }
   incremental_ = true;

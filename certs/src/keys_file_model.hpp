@@ -37,7 +37,10 @@ class keys_file_model {
 
   /// Reads the file and applies what differs from the lines loaded (a full load when that is
   /// cheaper or needed). Returns whether anything changed. Throws like load_all().
-  bool update();
+  /// When the change is too large to apply in place (or the file has a key on several lines),
+  /// the file is read whole again: by load_in_full if given (the store paces it), else by
+  /// load_all().
+  bool update(const std::function<void()>& load_in_full = {});
 
   const std::shared_ptr<const keys_file_table>& table() const noexcept { return table_; }
   /// Lines of the file as last read.

@@ -74,7 +74,9 @@ class keys_file_store final : public store_state {
   // and spread out to a tenth of the time (core::work_pacer), so that a reload (SIGHUP, say)
   // costs the threads serving clients (handshakes, the ZAP handler) neither CPU nor much memory
   // bandwidth. Snapshots are read without locks, so nothing they need waits for it; a change of
-  // the file seen meanwhile is applied when the reload ends. Small files are read at once.
+  // the file seen meanwhile is applied when the reload ends. Small files are read at once. The
+  // same for a change of the followed file too large to apply in place (a provisioning system
+  // rewriting most of it, say).
   void load_all_politely() {
     if (model_.line_count() < large_file_lines) {
       model_.load_all();
@@ -100,7 +102,8 @@ class keys_file_store final : public store_state {
       std::string problem;
       bool changed = false;
       try {
-        changed = model_.update();
+        // A change too large to apply in place is a full read, paced as reload()'s.
+        changed = model_.update([this] { load_all_politely(); });
       } catch (const std::exception& e) {
         problem = e.what();
       }

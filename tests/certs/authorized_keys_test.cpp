@@ -318,6 +318,27 @@ TEST(authorized_keys, a_large_file_replaced_by_rename_is_applied_line_by_line) {
   EXPECT_TRUE(model.last_update_incremental());
 }
 
+// Too large a change to apply in place: the file is read whole again (at low priority and
+// paced, as reload() reads a large file), and the new keys replace the old ones.
+TEST(authorized_keys, a_large_file_replaced_with_other_keys_is_read_again_in_full) {
+  zmqsec::testing::temp_dir dir;
+  const auto before = random_keys(large);
+  const auto file = dir.write("clients.keys", lines_of(before));
+  auto store = zc::cert_store::from_authorized_keys(file);
+  const auto generation = store.generation();
+
+  const auto after = random_keys(large);
+  fs::rename(dir.write("clients.keys.new", lines_of(after)), file);
+
+  const auto snapshot = next_snapshot(store, generation);
+  EXPECT_EQ(snapshot->size(), large);
+  EXPECT_TRUE(snapshot->problems().empty());
+  for (const std::size_t i : {std::size_t{0}, large / 2, large - 1}) {
+    EXPECT_FALSE(snapshot->contains(before[i]));
+    EXPECT_TRUE(snapshot->contains(after[i]));
+  }
+}
+
 TEST(authorized_keys, a_large_file_rewritten_in_place_is_applied_line_by_line) {
   zmqsec::testing::temp_dir dir;
   auto keys = random_keys(large);
