@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdint>
 #include <string>
 
 #include "http_get.hpp"
@@ -15,15 +16,21 @@ using namespace std::chrono_literals;
 using zmqsec::testing::child_process;
 using zmqsec::testing::http_get;
 
-// Runs argv (a tool given --metrics 127.0.0.1:PORT) until it says where it serves and, when
-// printed is not empty, until it has printed that on its standard output (what the scrape must
-// then count), then returns the body of GET /metrics; stops the tool.
+// Runs argv (a tool given --metrics 0: a port the kernel picks as the tool binds, so that no
+// other test can take it between a probe and the tool's bind) until it says where it serves and,
+// when printed is not empty, until it has printed that on its standard output (what the scrape
+// must then count), then returns the body of GET /metrics; stops the tool.
 std::string scrape_tool(std::vector<std::string> argv, const std::string& printed = {}) {
-  const std::uint16_t port = zmqsec::testing::free_loopback_port();
-  argv.insert(argv.end(), {"--metrics", std::to_string(port)});
+  argv.insert(argv.end(), {"--metrics", "0"});
   child_process tool(argv);
-  const std::string url = "metrics at http://127.0.0.1:" + std::to_string(port) + "/metrics";
-  EXPECT_TRUE(tool.wait_for_error_output(url, 10s)) << tool.error_output_so_far();
+  const std::string serving = "metrics at http://127.0.0.1:";
+  EXPECT_TRUE(tool.wait_for_error_output("/metrics\n", 10s)) << tool.error_output_so_far();
+  const std::string& said = tool.error_output_so_far();
+  const auto at = said.find(serving);
+  EXPECT_NE(at, std::string::npos) << said;
+  const auto port = at == std::string::npos
+                        ? 0
+                        : static_cast<std::uint16_t>(std::stoi(said.substr(at + serving.size())));
   if (!printed.empty()) {
     EXPECT_TRUE(tool.wait_for_output(printed, 10s)) << tool.output_so_far();
   }
