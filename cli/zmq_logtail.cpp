@@ -62,6 +62,7 @@ int tail(const options& opts, int stop_fd) {
 
   zmqsec::cli::metrics_endpoint metrics(this_tool, opts.metrics);
   metrics.add(sub, "zmq-logtail");
+  metrics.announce();
 
   printer out(std::cout, opts.json, use_color(opts.color));
   std::uint64_t printed = 0;

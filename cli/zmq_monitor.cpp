@@ -50,6 +50,7 @@ int run(const options& opts, int stop_fd) {
   zmqsec::cli::metrics_endpoint metrics(this_tool, opts.metrics);
   metrics.add(counted, "zmq-monitor");
   if (authenticator) metrics.add(*authenticator);
+  metrics.announce();
   printer out(std::cout, opts.json);
   try {
     if (opts.bind) {

@@ -60,6 +60,7 @@ int run(options& opts, int stop_fd) {
   auto& [url, t] = *opened;
   zmqsec::cli::metrics_endpoint metrics(this_tool, opts.metrics);
   metrics.add(t, "zmq-tunnel");
+  metrics.announce();
   std::cout << url << '\n' << std::flush;
   if (!std::cout) {
     report_error("cannot write to standard output");

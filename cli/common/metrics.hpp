@@ -5,6 +5,7 @@
 //   zmqsec::cli::add_metrics_option(app, opts.metrics);              // options.cpp
 //   zmqsec::cli::metrics_endpoint metrics(this_tool, opts.metrics);  // after what it exports
 //   metrics.add(subscriber, "zmq-logtail");                          // nothing if not asked for
+//   metrics.announce();                                              // "metrics at URL"
 //
 // Built without zmqsec::metrics (ZMQSEC_BUILD_METRICS=OFF) the tools have no --metrics option
 // and metrics_endpoint does nothing.
@@ -59,13 +60,21 @@ inline void add_metrics_option([[maybe_unused]] CLI::App& app,
 /// components it exports: it is then destroyed first, and never reads one that is gone.
 class metrics_endpoint {
  public:
-  /// Listens at address (nothing if empty) and says where on stderr. Throws zmqsec::error (bad
-  /// input) for an address it cannot parse or bind.
-  metrics_endpoint([[maybe_unused]] const tool& t, [[maybe_unused]] const std::string& address) {
+  /// Listens at address (nothing if empty). Throws zmqsec::error (bad input) for an address it
+  /// cannot parse or bind.
+  metrics_endpoint([[maybe_unused]] const tool& t, [[maybe_unused]] const std::string& address)
+      : name_(t.name) {
 #if ZMQSEC_CLI_METRICS
     if (address.empty()) return;
     exposer_ = std::make_unique<metrics::exposer>(with_default_host(address));
-    std::cerr << t.name << ": metrics at " << exposer_->url() << std::endl;
+#endif
+  }
+
+  /// Says on stderr where the metrics are served, once the tool has added what it exports: a
+  /// scraper that reads the line (a test, a supervisor) then finds every series there.
+  void announce() const {
+#if ZMQSEC_CLI_METRICS
+    if (exposer_) std::cerr << name_ << ": metrics at " << exposer_->url() << std::endl;
 #endif
   }
 
@@ -79,8 +88,9 @@ class metrics_endpoint {
 #endif
   }
 
-#if ZMQSEC_CLI_METRICS
  private:
+  std::string name_;
+#if ZMQSEC_CLI_METRICS
   std::unique_ptr<metrics::exposer> exposer_;
   std::vector<metrics::registration> exported_;  // after the exposer: ended first
 #endif

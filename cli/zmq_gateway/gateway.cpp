@@ -138,6 +138,7 @@ int serve(const options& opts, int stop_fd, int reload_fd) {
   metrics.add(auth);
   metrics.add(gateway, "zmq-gateway");
   if (log.stream) metrics.add(*log.stream, "zmq-gateway");
+  metrics.announce();
 
   zmq_pollitem_t items[] = {{nullptr, stop_fd, ZMQ_POLLIN, 0}, {nullptr, reload_fd, ZMQ_POLLIN, 0}};
   for (;;) {
