@@ -65,10 +65,6 @@ class wire_feed {
   /// Sends n records.
   void send(std::uint64_t n);
 
-  void* socket() noexcept { return socket_.handle(); }
-  const std::string& topic() const noexcept { return topic_; }
-  const std::string& record() const noexcept { return record_; }
-
  private:
   zmq::context_t context_;
   zmq::socket_t socket_;

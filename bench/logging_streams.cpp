@@ -157,21 +157,13 @@ namespace {
 // formatted by fmt, the sink's lock) and the sends, and nothing else.
 class preformatted_sink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  preformatted_sink(void* socket, std::string topic, std::string_view payload)
-      : socket_(socket), topic_(std::move(topic)), payload_(payload) {}
+  explicit preformatted_sink(wire_feed& feed) : feed_(feed) {}
 
  private:
-  void sink_it_(const spdlog::details::log_msg&) override {
-    if (zmq_send(socket_, topic_.data(), topic_.size(), ZMQ_SNDMORE) < 0 ||
-        zmq_send(socket_, payload_.data(), payload_.size(), 0) < 0) {
-      throw std::runtime_error(std::string("zmq_send: ") + zmq_strerror(zmq_errno()));
-    }
-  }
+  void sink_it_(const spdlog::details::log_msg&) override { feed_.send(1); }
   void flush_() override {}
 
-  void* socket_;
-  std::string topic_;
-  std::string payload_;
+  wire_feed& feed_;
 };
 
 }  // namespace
@@ -225,7 +217,7 @@ double wire_rate(std::uint64_t n, zl::payload_format payload, bool through_spdlo
   wire_feed feed(payload);
   receiver sub(n, false, feed.endpoint());
   feed.wait_for_subscriber();
-  auto sink = std::make_shared<preformatted_sink>(feed.socket(), feed.topic(), feed.record());
+  auto sink = std::make_shared<preformatted_sink>(feed);
   spdlog::logger log("bench", sink);
   const auto start = clock_type::now();
   if (through_spdlog) {
