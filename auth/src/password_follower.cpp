@@ -18,6 +18,12 @@ password_follower::password_follower(policy_publisher& publisher, handler_counte
 
 password_follower::~password_follower() = default;
 
+void password_follower::stop() noexcept {
+  if (!watch_) return;
+  log_->log(spdlog::level::debug, "followed files: no longer followed");
+  watch_->stop();
+}
+
 void password_follower::follow(const std::filesystem::path& file) {
   if (!watch_) {
     watch_ = std::make_unique<core::file_watch>(

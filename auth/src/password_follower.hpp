@@ -27,6 +27,11 @@ class password_follower {
   /// Stops following (waits for a reload in progress, which may wait for the publisher's lock).
   ~password_follower();
 
+  /// Stops following, as the destructor does, while this object stays usable: a change being
+  /// handled when it is called goes on through the publisher, which may call back into this
+  /// follower (reload(), follow()). No change is handled after it returns.
+  void stop() noexcept;
+
   /// Watches file (a password or policy file) from now on (throws zmqsec::error if its folder
   /// cannot be watched).
   void follow(const std::filesystem::path& file);

@@ -57,7 +57,9 @@ policy_publisher::policy_publisher(policy_config config, std::shared_ptr<spdlog:
 }
 
 policy_publisher::~policy_publisher() {
-  files_.reset();  // its thread may be waiting for config_mutex_: not held here
+  // Stopped, not reset: a change being handled goes on through file_changed(), which uses
+  // files_ (reset() would null it first) and may wait for config_mutex_ (not held here).
+  files_->stop();
 }
 
 void policy_publisher::change(const std::function<void(policy_config&)>& edit) {

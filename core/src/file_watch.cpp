@@ -200,6 +200,10 @@ file_watch::file_watch(change_callback on_change, warning_callback on_warning)
 }
 
 file_watch::~file_watch() {
+  stop();
+}
+
+void file_watch::stop() noexcept {
   state_->worker.stop();
 }
 

@@ -41,6 +41,11 @@ class file_watch {
   /// Stops the thread (waiting for a callback in progress).
   ~file_watch();
 
+  /// Stops the thread, waiting for a callback in progress: no callback starts after it returns.
+  /// For owners whose callback uses what they are about to take down (stop first, then take
+  /// down). Idempotent; any thread but the watch's own (a callback would wait for itself).
+  void stop() noexcept;
+
   /// Follows file from now on (a change after add() returns is reported). Adding a file twice is
   /// harmless. Throws zmqsec::error if its folder cannot be watched. Thread-safe.
   void add(const std::filesystem::path& file);

@@ -1,0 +1,110 @@
+// An authenticator destroyed while its watch thread is in the middle of a round of followed-file
+// changes: the round goes on through the rest of its files and the destructor waits for it.
+// (The publisher once reset its follower before stopping it, so a change handled at that moment
+// called a member function through a null pointer: seen under CI's sanitizer run.)
+//
+// Made to happen every time, not by chance: the password file is a symbolic link, so a file
+// renamed into the folder makes one round of two changes, the policy file and then the password
+// file (a link counts as changed when names in its folder change). A sink holds the watch thread
+// at the policy file's reload until the destructor says it stops following.
+#include <gtest/gtest.h>
+
+#include <spdlog/details/null_mutex.h>
+#include <spdlog/sinks/base_sink.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include <zmqsec/auth/thread_authenticator.hpp>
+
+#include "harness.hpp"
+#include "temp_dir.hpp"
+
+namespace za = zmqsec::auth;
+using namespace zmqsec::testing::auth;
+
+namespace {
+
+// Records every line; the first reload of the policy file waits (at most patience) until a later
+// line says the files are no longer followed. Its own lock, never held while waiting, so that
+// another thread can log meanwhile.
+class gate_sink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+ public:
+  bool wait_until_held() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, patience, [&] { return held_; });
+  }
+  std::vector<std::string> lines() {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const std::string text(msg.payload.data(), msg.payload.size());
+    std::unique_lock lock(mutex_);
+    lines_.push_back(text);
+    if (text.find("no longer followed") != std::string::npos) {
+      going_ = true;
+      changed_.notify_all();
+    }
+    if (!held_ && text.starts_with("policy file") && text.find("reloaded") != std::string::npos) {
+      held_ = true;
+      changed_.notify_all();
+      changed_.wait_for(lock, patience, [&] { return going_; });
+    }
+  }
+  void flush_() override {}
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool held_ = false;
+  bool going_ = false;
+  std::vector<std::string> lines_;
+};
+
+bool logged(const std::vector<std::string>& lines, std::string_view a, std::string_view b) {
+  for (const auto& line : lines) {
+    if (line.find(a) != std::string::npos && line.find(b) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST(authenticator_teardown, destroyed_while_a_round_of_file_changes_is_handled) {
+  zmqsec::testing::temp_dir dir;
+  std::filesystem::create_directories(dir / "folder" / "real");
+  std::filesystem::create_directories(dir / "staging");
+  dir.write("folder/real/users", "admin=secret\n");
+  std::filesystem::create_symlink("real/users", dir / "folder" / "users");
+  const std::string policy = "[domains.\"*\"]\nplain = { password_file = \"users\" }\n";
+  dir.write("folder/policy.toml", policy);
+
+  auto sink = std::make_shared<gate_sink>();
+  auto logger = std::make_shared<spdlog::logger>("zmqsec-test", sink);
+  logger->set_level(spdlog::level::trace);
+  zmq::context_t ctx;
+  std::optional<za::thread_authenticator> auth;
+  auth.emplace(ctx, logger);
+  auth->load_policy_file(dir / "folder" / "policy.toml");
+  auth->start();
+
+  // One event in the folder: the policy file renamed in, and with it the link counts as changed.
+  dir.write("staging/policy.toml", policy + "# rewritten\n");
+  std::filesystem::rename(dir / "staging" / "policy.toml", dir / "folder" / "policy.toml");
+  ASSERT_TRUE(sink->wait_until_held()) << "the policy file was not reloaded";
+  auth.reset();  // the watch thread is held inside the round, the password file still to come
+
+  const auto lines = sink->lines();
+  EXPECT_TRUE(logged(lines, "no longer followed", ""));
+  // The round went on after the destructor began: the password file was read again.
+  EXPECT_TRUE(logged(lines, "password file", "reloaded: 1 users"));
+}
