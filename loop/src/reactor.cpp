@@ -87,14 +87,21 @@ class reactor_impl {
     wake();
   }
 
+  // From the loop's own thread (a socket_watch's next turn after a batch) there is no one to
+  // wake: the next epoll_wait just must not sleep. One queue either way keeps the order.
   void post(event_loop::task fn) {
+    const bool own_thread = in_loop_thread();
     bool was_empty = false;
     {
       std::lock_guard lock(posted_mutex_);
       was_empty = posted_.empty();
       posted_.push_back(std::move(fn));
     }
-    if (was_empty) wake();
+    if (own_thread) {
+      posted_from_loop_ = true;
+    } else if (was_empty) {
+      wake();
+    }
   }
 
   std::uint64_t add_watch(int fd, io_events events, std::function<void(io_events)> on_ready) {
@@ -152,7 +159,7 @@ class reactor_impl {
   // Milliseconds epoll may sleep: none when tasks wait, else until the next timer or deadline,
   // rounded up so that a timer is never polled for early.
   int wait_ms(std::optional<clock::time_point> deadline) {
-    if (!ready_.empty()) return 0;
+    if (!ready_.empty() || posted_from_loop_) return 0;
     std::optional<clock::time_point> until = deadline;
     if (!timers_.empty()) {
       auto due = timers_.begin()->first.first;
@@ -206,6 +213,7 @@ class reactor_impl {
   }
 
   void run_posted() {
+    posted_from_loop_ = false;
     {
       std::lock_guard lock(posted_mutex_);
       for (auto& fn : posted_) ready_.push_back(std::move(fn));
@@ -227,6 +235,7 @@ class reactor_impl {
   std::mutex posted_mutex_;
   std::vector<event_loop::task> posted_;
   std::deque<event_loop::task> ready_;  // loop thread only
+  bool posted_from_loop_ = false;       // loop thread only: posted_ has a task no wake() announced
 
   std::uint64_t next_id_ = 1;
   std::unordered_map<std::uint64_t, std::shared_ptr<watch_entry>> watches_;

@@ -7,6 +7,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <future>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -90,6 +93,36 @@ TYPED_TEST(loop_test, tasks_posted_from_other_threads_all_run_on_the_loop_in_ord
     ASSERT_EQ(seen[t].size(), static_cast<std::size_t>(each));
     for (int i = 0; i < each; ++i) ASSERT_EQ(seen[t][i], i);
   }
+}
+
+// A post from the loop's own thread wakes nobody (the reactor and the libuv adapter skip the
+// wake-up then): the loop must still turn for it. A chain of posts, each from the one before,
+// on a loop with nothing else to do: were one post not seen, the loop would sleep for good.
+TYPED_TEST(loop_test, a_chain_of_posts_from_the_loop_thread_runs_to_its_end) {
+  constexpr int length = 10'000;
+  int ran = 0;
+  std::promise<void> done;
+  std::function<void()> next = [&] {
+    if (++ran == length) return done.set_value();
+    this->on_.loop().post(next);
+  };
+  this->on_.start_thread();
+  this->on_.loop().post(next);
+  EXPECT_EQ(done.get_future().wait_for(loop_patience), std::future_status::ready) << ran;
+  this->on_.stop_thread();
+  EXPECT_EQ(ran, length);
+}
+
+// Tasks run in the order they were posted, wherever they were posted from: one posted from
+// another thread, then one from the loop thread, run in that order.
+TYPED_TEST(loop_test, posts_from_the_loop_thread_keep_their_order_with_posts_from_others) {
+  std::vector<std::string> order;
+  this->on_.loop().post([&] {
+    std::thread([&] { this->on_.loop().post([&] { order.push_back("other thread"); }); }).join();
+    this->on_.loop().post([&] { order.push_back("loop thread"); });
+  });
+  EXPECT_TRUE(this->on_.run_until([&] { return order.size() == 2; }));
+  EXPECT_EQ(order, (std::vector<std::string>{"other thread", "loop thread"}));
 }
 
 TYPED_TEST(loop_test, stop_from_a_callback_ends_the_run_and_keeps_what_was_posted) {

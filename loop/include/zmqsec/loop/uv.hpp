@@ -11,10 +11,12 @@
 //   uv_run(uv, UV_RUN_NOWAIT);      // lets the closed handles go
 //
 // ZMQ_FD is watched with a uv_poll_t (level-triggered, libuv's epoll backend); posts go through
-// a uv_async_t and a queue. libuv frees a handle only in a close callback on its loop, so
-// handles and the adapter close theirs and the loop must run once more before uv_loop_close().
-// in_loop_thread() is true on the thread that last ran one of this adapter's callbacks (libuv
-// does not say which thread runs a loop).
+// a queue and a uv_async_t, or, when posted from inside one of this adapter's callbacks (the
+// socket_watch's next turn after a batch), a uv_idle_t: the loop runs them on its next turn
+// without an eventfd write and a wake-up of its own. libuv frees a handle only in a close callback
+// on its loop, so handles and the adapter close theirs and the loop must run once more before
+// uv_loop_close(). in_loop_thread() is true on the thread that last ran one of this adapter's
+// callbacks (libuv does not say which thread runs a loop).
 //
 // Exceptions: a callback's exception must not unwind through uv_run (libuv's C frames): libuv
 // keeps a pointer to its stack array of events in loop->watchers[nwatchers] while it calls
@@ -54,6 +56,8 @@ class uv_loop final : public event_loop {
                           std::string("uv_loop: uv_async_init: ") + uv_strerror(rc));
     }
     posts_->async.data = posts_;
+    uv_idle_init(loop_, &posts_->idle);  // cannot fail: it only links the handle in
+    posts_->idle.data = posts_;
     thread_.store(std::this_thread::get_id());
   }
   uv_loop(const uv_loop&) = delete;
@@ -67,8 +71,13 @@ class uv_loop final : public event_loop {
       posts_->owner = nullptr;
       posts_->tasks.clear();
     }
-    uv_close(reinterpret_cast<uv_handle_t*>(&posts_->async),
-             [](uv_handle_t* h) { delete static_cast<post_box*>(h->data); });
+    // The box goes with the second of its two handles.
+    auto close_one = [](uv_handle_t* h) {
+      auto* box = static_cast<post_box*>(h->data);
+      if (++box->closed == 2) delete box;
+    };
+    uv_close(reinterpret_cast<uv_handle_t*>(&posts_->async), close_one);
+    uv_close(reinterpret_cast<uv_handle_t*>(&posts_->idle), close_one);
   }
 
   uv_loop_t* native() const noexcept { return loop_; }
@@ -86,7 +95,12 @@ class uv_loop final : public event_loop {
       std::lock_guard lock(posts_->mutex);
       posts_->tasks.push_back(std::move(fn));
     }
-    uv_async_send(&posts_->async);
+    // One queue either way, so that tasks keep the order they were posted in.
+    if (callback_scope::running == this) {
+      uv_idle_start(&posts_->idle, &uv_loop::on_idle);  // idempotent
+    } else {
+      uv_async_send(&posts_->async);
+    }
   }
 
   handle watch_fd(int fd, io_events events, std::function<void(io_events)> on_ready) override {
@@ -121,9 +135,25 @@ class uv_loop final : public event_loop {
  private:
   struct post_box {
     uv_async_t async;
+    uv_idle_t idle;  // started by posts from inside a callback; stops when the queue is empty
     std::mutex mutex;
     std::deque<task> tasks;
     uv_loop* owner = nullptr;
+    int closed = 0;  // handles closed, of two
+  };
+  // Which adapter's callback this thread is in (a thread_local: libuv does not say which thread
+  // runs a loop, and a post from the loop thread outside the adapter's callbacks, or from a
+  // thread that once ran it, must still wake the loop).
+  class callback_scope {
+   public:
+    explicit callback_scope(const uv_loop* loop) noexcept : saved_(running) { running = loop; }
+    ~callback_scope() { running = saved_; }
+    callback_scope(const callback_scope&) = delete;
+    callback_scope& operator=(const callback_scope&) = delete;
+    static inline thread_local const uv_loop* running = nullptr;
+
+   private:
+    const uv_loop* saved_;
   };
   struct poll_box {
     uv_poll_t poll;
@@ -185,6 +215,7 @@ class uv_loop final : public event_loop {
           auto* b = static_cast<timer_box*>(t->data);
           uv_loop* owner = b->owner;
           owner->thread_.store(std::this_thread::get_id());
+          const callback_scope scope(owner);
           try {
             b->fn();
           } catch (...) {
@@ -202,6 +233,7 @@ class uv_loop final : public event_loop {
     if (status < 0 || (events & UV_READABLE) != 0) what = what | io_events::readable;
     if (status < 0 || (events & UV_WRITABLE) != 0) what = what | io_events::writable;
     uv_loop* owner = box->owner;  // the callback may cancel the watch (the box stays till closed)
+    const callback_scope scope(owner);
     try {
       box->on_ready(what);
     } catch (...) {
@@ -209,16 +241,21 @@ class uv_loop final : public event_loop {
     }
   }
 
-  static void on_posted(uv_async_t* a) {
-    auto* box = static_cast<post_box*>(a->data);
+  static void on_posted(uv_async_t* a) { run_posted(static_cast<post_box*>(a->data)); }
+  static void on_idle(uv_idle_t* i) { run_posted(static_cast<post_box*>(i->data)); }
+
+  // The tasks queued now (those they post wait for the next turn).
+  static void run_posted(post_box* box) {
     std::deque<task> tasks;
     {
       std::lock_guard lock(box->mutex);
       if (box->owner == nullptr) return;
       box->owner->thread_.store(std::this_thread::get_id());
       tasks.swap(box->tasks);
+      if (tasks.empty()) uv_idle_stop(&box->idle);
     }
     uv_loop* owner = box->owner;
+    const callback_scope scope(owner);
     while (!tasks.empty()) {
       task fn = std::move(tasks.front());
       tasks.pop_front();
