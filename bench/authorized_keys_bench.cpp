@@ -345,6 +345,11 @@ void measure_folder(const options& o, const fs::path& dir,
     for (std::size_t i = 0; i < keys.size(); ++i) {
       write_certificate(dir / ("client-" + std::to_string(i) + ".key"), keys[i]);
     }
+    // Written back before the load is timed: otherwise the kernel writes the 4 GB out while the
+    // load reads (6.6 s against 3.8 s for the same folder already written back). The files stay
+    // in the page cache either way; a cold read is bound by this VM's disk (90 s).
+    std::cerr << "writing the folder back to disk...\n";
+    ::sync();
   }
   const auto load = in_child([&] {
     const auto start = clock_type::now();
