@@ -84,8 +84,8 @@ class forwarder {
       if (paused) continue;
       if ((items[3].revents & ZMQ_POLLOUT) != 0) flush(in_);
       if ((items[2].revents & ZMQ_POLLOUT) != 0) flush(out_);
-      if ((items[2].revents & ZMQ_POLLIN) != 0) move_batch(in_);
-      if ((items[3].revents & ZMQ_POLLIN) != 0) move_batch(out_);
+      if ((items[2].revents & ZMQ_POLLIN) != 0) move_batch(in_, stop);
+      if ((items[3].revents & ZMQ_POLLIN) != 0) move_batch(out_, stop);
       publish();
     }
   }
@@ -114,9 +114,11 @@ class forwarder {
     return want;
   }
 
-  void move_batch(direction& d) {
+  // Up to a batch; a stop or pause asked meanwhile (by the filter, say) ends it at once.
+  void move_batch(direction& d, const core::stop_view& stop) {
     for (int i = 0; i < batch && !d.holding(); ++i) {
       if (!move_one(d)) return;
+      if (stop.requested() || state_.pause_requested.load(std::memory_order_relaxed)) return;
     }
   }
 
