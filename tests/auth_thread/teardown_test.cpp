@@ -21,16 +21,21 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <zmq.hpp>
 
 #include <zmqsec/auth/thread_authenticator.hpp>
+#include <zmqsec/certs/cert_store.hpp>
+#include <zmqsec/certs/certificate.hpp>
+#include <zmqsec/certs/keys.hpp>
 
 #include "harness.hpp"
 #include "temp_dir.hpp"
 
 namespace za = zmqsec::auth;
+namespace zc = zmqsec::certs;
 using namespace zmqsec::testing::auth;
 
 namespace {
@@ -185,4 +190,51 @@ TEST(authenticator_teardown, start_after_a_callback_stopped_the_handler_starts_a
   EXPECT_TRUE(answer && (*answer)[2] == "200") << "no handler serves after start()";
   EXPECT_EQ(decisions.load(), 2);
   EXPECT_TRUE(auth.is_alive());
+}
+
+// A certificate store the authenticator holds the last references to is let go by a
+// configuring call while the store's follower thread is inside the store's on_change, which
+// calls the authenticator: the call waits for the configuring call, so the store goes only once
+// the authenticator's lock is released (the configuring call once let it go under its lock, and
+// waited for the follower, which waited for that lock: a deadlock). The configure() edit runs
+// under the lock, and only then lets on_change go on, so the moment happens every time.
+TEST(authenticator_teardown, a_store_let_go_while_its_callback_calls_the_authenticator) {
+  zmqsec::testing::temp_dir dir;
+  std::filesystem::create_directories(dir / "clients");
+  auto sink = std::make_shared<mark_sink>();
+  zmq::context_t ctx;
+  auto auth = std::make_unique<za::thread_authenticator>(ctx);
+  std::atomic<int> changes{0};
+  {
+    zc::cert_store_options options;
+    options.on_change = [&, raw = auth.get()](const std::shared_ptr<const zc::cert_snapshot>&) {
+      if (++changes != 1) return;
+      sink->mark("in on_change");
+      sink->wait_for_any({"lock held"});
+      (void)raw->curve_store("*");  // takes the authenticator's configuration lock
+      sink->mark("on_change returned");
+    };
+    auth->configure_curve("*", std::make_shared<const zc::cert_store>(dir / "clients", options));
+  }  // the authenticator holds the store's last references now
+  zc::save_public_certificate(dir / "clients" / "alice.key", zc::generate_keypair().public_key);
+  ASSERT_TRUE(sink->wait_for_any({"in on_change"}));
+
+  std::thread configuring([&] {
+    auth->configure([&](za::policy_config& c) {
+      sink->mark("lock held");
+      c.configure_curve("*", za::curve_allow_any);
+    });
+    sink->mark("configured");
+  });
+
+  if (!sink->wait_for_any({"configured"})) {
+    ADD_FAILURE() << "configure() and the store's follower wait for each other";
+    // Neither can end: left as they are, or the test would hang instead of failing.
+    configuring.detach();
+    (void)auth.release();
+    return;
+  }
+  configuring.join();
+  EXPECT_TRUE(sink->wait_for_any({"on_change returned"}));
+  EXPECT_EQ(auth->curve_store("*"), nullptr);
 }
