@@ -96,7 +96,7 @@ void steer(detail::device_state& s, bool pause) {
   s.pause_requested.store(pause, std::memory_order_release);
   s.wake.notify();
   // From the filter, on the device's own thread: it cannot wait for itself; the request is in
-  // force from the thread's next wake-up.
+  // force from the next message.
   if (s.thread.on_worker_thread()) return;
   std::unique_lock lock(s.mutex);
   s.changed.wait(lock, [&] { return s.paused_seen == pause || s.ended; });

@@ -114,12 +114,16 @@ class forwarder {
     return want;
   }
 
-  // Up to a batch; a stop or pause asked meanwhile (by the filter, say) ends it at once.
+  // Up to a batch; a stop or pause asked meanwhile (by the filter, say) ends it before the next
+  // message.
   void move_batch(direction& d, const core::stop_view& stop) {
-    for (int i = 0; i < batch && !d.holding(); ++i) {
+    for (int i = 0; i < batch && !d.holding() && !interrupted(stop); ++i) {
       if (!move_one(d)) return;
-      if (stop.requested() || state_.pause_requested.load(std::memory_order_relaxed)) return;
     }
+  }
+
+  bool interrupted(const core::stop_view& stop) const noexcept {
+    return stop.requested() || state_.pause_requested.load(std::memory_order_relaxed);
   }
 
   // Receives one whole message and sends it on (or holds it); false when none is waiting.

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <zmq.hpp>
 #include <zmqsec/proxy/device.hpp>
@@ -41,8 +42,11 @@ struct filter_log {
 };
 
 struct destroy_notice {
-  std::shared_ptr<filter_log> log;
+  explicit destroy_notice(std::shared_ptr<filter_log> l) : log(std::move(l)) {}
+  destroy_notice(const destroy_notice&) = delete;
+  destroy_notice& operator=(const destroy_notice&) = delete;
   ~destroy_notice() { log->destroyed = true; }
+  std::shared_ptr<filter_log> log;
 };
 
 // A pull_push device between a PUSH client and a PULL service, on loopback. act is what the
@@ -51,7 +55,7 @@ class filter_steering : public ::testing::Test {
  protected:
   template <class Action>
   void make_device(Action act) {
-    auto notice = std::make_shared<destroy_notice>(destroy_notice{log_});
+    auto notice = std::make_shared<destroy_notice>(log_);
     device_ = std::make_unique<zp::device>(zp::device_config{
         .pattern = zp::pattern::pull_push,
         .front = open_on_loopback(),
