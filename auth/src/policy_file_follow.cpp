@@ -65,14 +65,15 @@ policy_publisher::loaded_policy policy_publisher::read_policy_file(
 void policy_publisher::install_policy_file(const std::filesystem::path& file,
                                            loaded_policy loaded) {
   check_transport(loaded.config);
+  retired old;
   std::lock_guard lock(config_mutex_);
   follow_new_files_locked(loaded.config);
   loaded.config.on_decision(make_observer_locked(loaded.config));
-  config_ = std::move(loaded.config);
-  stores_ = std::move(loaded.stores);
+  old.config = std::exchange(config_, std::move(loaded.config));
+  old.stores = std::exchange(stores_, std::move(loaded.stores));
   file_store_sources_ = std::move(loaded.sources);
   policy_file_ = file;
-  publish_locked();
+  publish_locked(old);
   counters_.add_shared(&authenticator_stats::policy_loads);
 }
 

@@ -47,13 +47,14 @@ policy_publisher::policy_publisher(policy_config config, std::shared_ptr<spdlog:
       transport_(std::move(transport)) {
   check_transport(config);
   files_ = std::make_unique<password_follower>(*this, counters, log_);
+  retired old;
   std::lock_guard lock(config_mutex_);
   logger_ = std::move(logger);
   log_->set(logger_);
   follow_new_files_locked(config);
   config.on_decision(make_observer_locked(config));
   config_ = std::move(config);
-  publish_locked();
+  publish_locked(old);
 }
 
 policy_publisher::~policy_publisher() {
@@ -63,46 +64,50 @@ policy_publisher::~policy_publisher() {
 }
 
 void policy_publisher::change(const std::function<void(policy_config&)>& edit) {
+  retired old;
   std::lock_guard lock(config_mutex_);
   policy_config next = config_;
   edit(next);
   check_transport(next);
   follow_new_files_locked(next);
   next.on_decision(make_observer_locked(next));
-  config_ = std::move(next);
-  publish_locked();
+  old.config = std::exchange(config_, std::move(next));
+  publish_locked(old);
 }
 
 void policy_publisher::replace(policy_config config) {
   check_transport(config);
+  retired old;
   std::lock_guard lock(config_mutex_);
   follow_new_files_locked(config);
   config.on_decision(make_observer_locked(config));
-  config_ = std::move(config);
-  stores_.clear();
+  old.config = std::exchange(config_, std::move(config));
+  old.stores = std::exchange(stores_, {});
   file_store_sources_.clear();
   policy_file_.reset();  // a whole policy given in its place: the file no longer applies
-  publish_locked();
+  publish_locked(old);
 }
 
 void policy_publisher::change_curve(std::string_view domain,
                                     const std::function<void(policy_config&)>& edit) {
+  retired old;
   std::lock_guard lock(config_mutex_);
   policy_config next = config_;
   edit(next);
   check_transport(next);
-  config_ = std::move(next);
-  forget_store_locked(domain);
-  publish_locked();
+  old.config = std::exchange(config_, std::move(next));
+  forget_store_locked(domain, old);
+  publish_locked(old);
 }
 
 void policy_publisher::configure_plain_file(std::string_view domain,
                                             const std::filesystem::path& file) {
+  retired old;
   std::lock_guard lock(config_mutex_);
   // Watched before it is read, so that no change between the two goes unseen.
   files_->follow(file);
   config_.configure_plain_file(domain, file);
-  publish_locked();
+  publish_locked(old);
 }
 
 void policy_publisher::configure_curve_folder(std::string_view domain,
@@ -110,13 +115,14 @@ void policy_publisher::configure_curve_folder(std::string_view domain,
                                               certs::cert_store_options options, bool keys_file) {
   // Loaded outside the lock: a large folder takes a while.
   auto store = open_store(domain, folder, std::move(options), keys_file);
+  retired old;
   std::lock_guard lock(config_mutex_);
   policy_config next = config_;
   next.configure_curve(domain, std::shared_ptr<const certs::cert_store>(store));
-  config_ = std::move(next);
-  forget_store_locked(domain);
+  old.config = std::exchange(config_, std::move(next));
+  forget_store_locked(domain, old);
   stores_.emplace(std::string(domain), std::move(store));
-  publish_locked();
+  publish_locked(old);
 }
 
 /// The store of a certificate folder or an authorized-keys file, whose loads (now and whenever
@@ -139,18 +145,20 @@ std::shared_ptr<certs::cert_store> policy_publisher::open_store(std::string_view
 }
 
 void policy_publisher::on_decision(decision_observer observer) {
+  retired old;
   std::lock_guard lock(config_mutex_);
   user_observer_ = std::move(observer);
   config_.on_decision(make_observer_locked(config_));
-  publish_locked();
+  publish_locked(old);
 }
 
 void policy_publisher::set_logger(std::shared_ptr<spdlog::logger> logger) {
+  retired old;
   std::lock_guard lock(config_mutex_);
   logger_ = std::move(logger);
   log_->set(logger_);
   config_.on_decision(make_observer_locked(config_));
-  publish_locked();
+  publish_locked(old);
 }
 
 bool policy_publisher::reload() {
@@ -210,16 +218,17 @@ bool policy_publisher::configures(const std::filesystem::path& file) const {
 
 void policy_publisher::update_plain_file(const std::filesystem::path& file,
                                          const password_table& users) {
+  retired old;
   std::lock_guard lock(config_mutex_);
-  if (config_.update_plain_file(file, users) != 0) publish_locked();
+  if (config_.update_plain_file(file, users) != 0) publish_locked(old);
 }
 
 decision_observer policy_publisher::make_observer_locked(const policy_config& config) const {
   return logging_observer(logger_, user_observer_, config.logged_decisions());
 }
 
-void policy_publisher::publish_locked() {
-  source_.current.store(config_.build(), std::memory_order_release);
+void policy_publisher::publish_locked(retired& old) {
+  old.published = source_.current.exchange(config_.build(), std::memory_order_acq_rel);
   {
     std::lock_guard lock(generation_mutex_);
     source_.generation.store(source_.generation.load() + 1, std::memory_order_release);
@@ -246,8 +255,10 @@ void policy_publisher::check_transport(const policy_config& next) const {
                           "(configure_*_deferred, configure_*_async) need loop_authenticator");
 }
 
-void policy_publisher::forget_store_locked(std::string_view domain) {
-  if (auto found = stores_.find(domain); found != stores_.end()) stores_.erase(found);
+void policy_publisher::forget_store_locked(std::string_view domain, retired& old) {
+  if (auto found = stores_.find(domain); found != stores_.end()) {
+    old.stores.insert(stores_.extract(found));
+  }
   if (auto found = file_store_sources_.find(domain); found != file_store_sources_.end()) {
     file_store_sources_.erase(found);
   }

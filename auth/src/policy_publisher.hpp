@@ -90,10 +90,19 @@ class policy_publisher {
                                                 const std::filesystem::path& path,
                                                 certs::cert_store_options options,
                                                 bool keys_file) const;
+  // What a change replaced: the configuration, the policy and the stores. Declared before the
+  // lock is taken, so released after it is: letting go of a store's last reference stops its
+  // follower thread, which may be inside the store's on_change, in a call to this publisher that
+  // waits for config_mutex_.
+  struct retired {
+    policy_config config;
+    std::shared_ptr<const policy> published;
+    std::map<std::string, std::shared_ptr<certs::cert_store>, std::less<>> stores;
+  };
   decision_observer make_observer_locked(const policy_config& config) const;
-  void publish_locked();
+  void publish_locked(retired& old);
   void follow_new_files_locked(policy_config& next);
-  void forget_store_locked(std::string_view domain);
+  void forget_store_locked(std::string_view domain, retired& old);
   void check_transport(const policy_config& next) const;
 
   // Published policy (read by the ZAP server without a lock).

@@ -37,8 +37,18 @@ class thread_authenticator_impl {
 
   void start() {
     std::lock_guard lock(lifecycle_);
-    if (alive_.load()) return;
-    worker_.stop();  // joins a handler that ended by itself (the context was terminated)
+    const bool ending = stop_asked_.load();
+    if (alive_.load() && !ending) return;
+    // A handler asked to stop from its own thread may still be deciding: it is started anew once
+    // that one ended, not taken for running (it is about to end).
+    if (ending && alive_.load()) {
+      core_->publisher.log().log(spdlog::level::debug,
+                                 "ZAP handler: start() waits for the handler stopped by a "
+                                 "callback to end");
+    }
+    // Joins a handler that ended by itself (the context was terminated) or is ending.
+    worker_.stop();
+    stop_asked_.store(false);
     if (context_terminated_.load()) {
       throw core::zmq_error(ETERM, "thread_authenticator: cannot start: the context is terminated");
     }
@@ -59,6 +69,7 @@ class thread_authenticator_impl {
       // From a callback on the handler's own thread: it cannot wait for itself. The handler
       // ends after the requests it is deciding; the next start(), stop() or the destructor
       // joins it.
+      stop_asked_.store(true);
       worker_.request_stop();
       return;
     }
@@ -138,8 +149,9 @@ class thread_authenticator_impl {
   std::mutex lifecycle_;  // serialises start() and stop() from threads other than the handler's
   std::atomic<bool> alive_{false};
   std::atomic<bool> context_terminated_{false};
-  zap_server server_;    // the worker's while it runs
-  core::worker worker_;  // last: stopped and joined before the rest goes
+  std::atomic<bool> stop_asked_{false};  // by a callback on the handler's thread, not joined yet
+  zap_server server_;                    // the worker's while it runs
+  core::worker worker_;                  // last: stopped and joined before the rest goes
 };
 
 }  // namespace detail

@@ -1,5 +1,7 @@
 #include <zmqsec/proxy/device.hpp>
 
+#include <memory>
+#include <mutex>
 #include <utility>
 
 #include <zmqsec/error.hpp>
@@ -44,23 +46,42 @@ void open_sockets(device_config& config, detail::device_state& s) {
   if (capturing) s.capture_bound = detail::bind_and_connect(s.capture, config.capture, "capture");
 }
 
+// Destroys the filter, then closes the sockets (linger 0). The caller holds s.terminating and
+// the thread is not using them (ended, or the caller).
+void close_sockets(detail::device_state& s) noexcept {
+  s.front_filter = nullptr;  // what it owns may watch the front socket: it goes first
+  s.front.close();
+  s.back.close();
+  s.capture.close();
+  s.closed = true;
+}
+
+// The end of a thread that terminate() was called on: it closes its own sockets, unless a
+// terminate() on another thread holds the lock (it waits for this thread, then closes them).
+void close_on_own_thread(detail::device_state& s) noexcept {
+  std::unique_lock lock(s.terminating, std::try_to_lock);
+  if (lock.owns_lock() && !s.closed) close_sockets(s);
+}
+
 }  // namespace
 
-device::device(device_config config) : state_(std::make_unique<detail::device_state>()) {
+device::device(device_config config) : state_(std::make_shared<detail::device_state>()) {
   open_sockets(config, *state_);
-  detail::device_state* s = state_.get();
-  s->thread.start(config.thread_name, [s](const core::stop_view& stop) {
-    // Whatever ends the body, pause() and resume() stop waiting for it.
+  // The body keeps the state alive, so that the filter may destroy the device (see terminate()).
+  state_->thread.start(config.thread_name, [s = state_](const core::stop_view& stop) {
+    // Whatever ends the body: the sockets closed if terminate() was called on this thread, and
+    // pause() and resume() no longer wait for it.
     struct end_notice {
-      detail::device_state* s;
+      detail::device_state& s;
       ~end_notice() {
+        if (s.close_when_ended.load(std::memory_order_acquire)) close_on_own_thread(s);
         {
-          std::lock_guard lock(s->mutex);
-          s->ended = true;
+          std::lock_guard lock(s.mutex);
+          s.ended = true;
         }
-        s->changed.notify_all();
+        s.changed.notify_all();
       }
-    } notice{s};
+    } notice{*s};
     detail::forward_until_stopped(*s, stop);
   });
 }
@@ -74,6 +95,9 @@ namespace {
 void steer(detail::device_state& s, bool pause) {
   s.pause_requested.store(pause, std::memory_order_release);
   s.wake.notify();
+  // From the filter, on the device's own thread: it cannot wait for itself; the request is in
+  // force from the next message.
+  if (s.thread.on_worker_thread()) return;
   std::unique_lock lock(s.mutex);
   s.changed.wait(lock, [&] { return s.paused_seen == pause || s.ended; });
 }
@@ -89,14 +113,17 @@ void device::resume() {
 }
 
 void device::terminate() {
+  if (state_->thread.on_worker_thread()) {
+    // From the filter: the thread cannot wait for itself, and the filter and the sockets are in
+    // use under this call. The thread ends after the message under way and closes them then.
+    state_->close_when_ended.store(true, std::memory_order_release);
+    state_->thread.request_stop();
+    return;
+  }
   std::lock_guard lock(state_->terminating);
   if (state_->closed) return;
   state_->thread.stop();
-  state_->front_filter = nullptr;  // what it owns may watch the front socket: it goes first
-  state_->front.close();
-  state_->back.close();
-  state_->capture.close();
-  state_->closed = true;
+  close_sockets(*state_);
 }
 
 device_stats device::statistics() const noexcept {

@@ -50,8 +50,11 @@ struct device_state {
   std::atomic<std::uint64_t> filtered{0};
   std::atomic<std::uint64_t> captured{0};
 
-  std::mutex terminating;  // serialises terminate()
-  bool closed = false;
+  std::mutex terminating;  // serialises terminate() and the closing of the sockets
+  bool closed = false;     // guarded by terminating
+  // terminate() was called on the thread itself (by the filter): the thread closes the sockets
+  // as it ends.
+  std::atomic<bool> close_when_ended{false};
   core::worker thread;  // last: stopped and joined before the rest goes
 };
 

@@ -84,8 +84,8 @@ class forwarder {
       if (paused) continue;
       if ((items[3].revents & ZMQ_POLLOUT) != 0) flush(in_);
       if ((items[2].revents & ZMQ_POLLOUT) != 0) flush(out_);
-      if ((items[2].revents & ZMQ_POLLIN) != 0) move_batch(in_);
-      if ((items[3].revents & ZMQ_POLLIN) != 0) move_batch(out_);
+      if ((items[2].revents & ZMQ_POLLIN) != 0) move_batch(in_, stop);
+      if ((items[3].revents & ZMQ_POLLIN) != 0) move_batch(out_, stop);
       publish();
     }
   }
@@ -114,10 +114,16 @@ class forwarder {
     return want;
   }
 
-  void move_batch(direction& d) {
-    for (int i = 0; i < batch && !d.holding(); ++i) {
+  // Up to a batch; a stop or pause asked meanwhile (by the filter, say) ends it before the next
+  // message.
+  void move_batch(direction& d, const core::stop_view& stop) {
+    for (int i = 0; i < batch && !d.holding() && !interrupted(stop); ++i) {
       if (!move_one(d)) return;
     }
+  }
+
+  bool interrupted(const core::stop_view& stop) const noexcept {
+    return stop.requested() || state_.pause_requested.load(std::memory_order_relaxed);
   }
 
   // Receives one whole message and sends it on (or holds it); false when none is waiting.

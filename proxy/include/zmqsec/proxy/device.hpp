@@ -28,7 +28,9 @@
 //
 // Thread rules: the constructor binds and connects every socket (throwing zmqsec::error with the
 // endpoint) before the thread starts; from then on the sockets belong to the thread. pause(),
-// resume(), terminate() and statistics() may be called from any thread.
+// resume(), terminate() and statistics() may be called from any thread, the device's own
+// included (its filter): there they do not wait for the thread, which is the caller; the filter
+// may even destroy the device, which then goes once the message under way is done.
 #pragma once
 
 #include <cstdint>
@@ -135,11 +137,14 @@ class device {
 
   /// Stops reading either side until resume(); returns once the thread has stopped. Messages
   /// wait in libzmq's queues meanwhile (up to the high-water marks). Does nothing once ended.
+  /// From the filter: returns at once, in force from the message after the one under way.
   void pause();
-  /// Forwards again; returns once the thread has resumed.
+  /// Forwards again; returns once the thread has resumed (from the filter: as pause()).
   void resume();
   /// Stops forwarding for good and closes the sockets (lingering 0: what is queued is lost);
-  /// libzmq frees their endpoints a moment later, on its I/O thread. Idempotent.
+  /// libzmq frees their endpoints a moment later, on its I/O thread. Idempotent. From the
+  /// filter: returns at once; the thread ends after the message under way and closes the
+  /// sockets (the filter first) as it ends.
   void terminate();
 
   /// The counters, read without stopping the thread (each one a moment apart).
@@ -155,7 +160,8 @@ class device {
   const std::vector<std::string>& capture_endpoints() const noexcept;
 
  private:
-  std::unique_ptr<detail::device_state> state_;
+  // Shared with the thread's body, so that the device may be destroyed by its own filter.
+  std::shared_ptr<detail::device_state> state_;
 };
 
 }  // namespace zmqsec::proxy
