@@ -124,6 +124,9 @@ void worker::stop() noexcept {
   request_stop();
   if (on_worker_thread()) return;  // it cannot wait for itself; joined later (see the header)
   std::lock_guard lock(lifecycle_);
+  // Asked again under the lock: a start() that took it first cleared the request above, and the
+  // body it started must hear it too, or the join below waits for good.
+  request_stop();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -23,7 +23,8 @@
 //   given to start() (on the worker thread), or written to stderr when there is none, and kept
 //   for failure().
 // - start() after the body ended (by itself or by stop()) starts it again, with a fresh stop
-//   request; start() while it runs is a misuse (zmqsec::error).
+//   request; start() while it runs is a misuse (zmqsec::error). A stop() racing a start() on
+//   another thread ends whichever body is running when it returns.
 // - The destructor stops and joins. Nothing here throws from a destructor or from stop().
 #pragma once
 
