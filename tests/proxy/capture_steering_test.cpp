@@ -10,21 +10,16 @@
 #include <zmq_addon.hpp>
 #include <zmqsec/proxy/device.hpp>
 
+#include "device_harness.hpp"
+
 #include "wait_until.hpp"
 
 namespace zp = zmqsec::proxy;
+using zmqsec::testing::proxy::open_on_loopback;
+using zmqsec::testing::proxy::readable;
 using namespace std::chrono_literals;
 
 namespace {
-
-zp::side_config open_on_loopback() {
-  return {.bind = {"tcp://127.0.0.1:*"}, .security = zp::side_security::open()};
-}
-
-bool readable(zmq::socket_t& socket, std::chrono::milliseconds timeout) {
-  zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-  return zmq::poll(&item, 1, timeout) > 0;
-}
 
 std::vector<std::string> receive_all(zmq::socket_t& socket) {
   std::vector<zmq::message_t> frames;

@@ -8,18 +8,18 @@
 #include <zmq.hpp>
 #include <zmqsec/proxy/device.hpp>
 
+#include "device_harness.hpp"
+
 #include "pyzmq_peer.hpp"
 #include "wait_until.hpp"
 
 namespace zp = zmqsec::proxy;
+using zmqsec::testing::proxy::open_on_loopback;
+using zmqsec::testing::proxy::readable;
 using namespace std::chrono_literals;
 using zmqsec::testing::pyzmq_peer;
 
 namespace {
-
-zp::side_config open_on_loopback() {
-  return {.bind = {"tcp://127.0.0.1:*"}, .security = zp::side_security::open()};
-}
 
 zp::side_config connected_to(const std::string& endpoint) {
   return {.connect = {endpoint}, .security = zp::side_security::null_client()};

@@ -13,6 +13,8 @@
 #include <zmqsec/certs/keys.hpp>
 #include <zmqsec/proxy/device.hpp>
 
+#include "device_harness.hpp"
+
 #include "bind_loopback.hpp"
 #include "process.hpp"
 #include "pyzmq_peer.hpp"
@@ -20,6 +22,8 @@
 #include "wait_until.hpp"
 
 namespace zp = zmqsec::proxy;
+using zmqsec::testing::proxy::open_on_loopback;
+using zmqsec::testing::proxy::readable;
 namespace za = zmqsec::auth;
 namespace zc = zmqsec::certs;
 using namespace std::chrono_literals;
@@ -33,11 +37,6 @@ zc::certificate certificate_of(const zc::keypair& pair) {
 
 std::string policy_listing(const zc::keypair& client) {
   return "[domains.gateway]\ncurve = { keys = [\"" + client.public_key.z85() + "\"] }\n";
-}
-
-bool readable(zmq::socket_t& socket, std::chrono::milliseconds timeout) {
-  zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-  return zmq::poll(&item, 1, timeout) > 0;
 }
 
 // A CURVE gateway (domain "gateway") before a pyzmq REP service, its policy from a file.
